@@ -1,0 +1,3 @@
+// The `moe` command. Commands are registered here; each lives in Commands/.
+Console.Error.WriteLine("moe: no commands yet");
+return 2;

@@ -52,6 +52,53 @@ public static class ModelNames
         26 => (64, 3, false),
         _ => throw new ArgumentOutOfRangeException(nameof(conv), conv, "not an LCNN conv layer"),
     };
+
+    /// <summary>Every weight tensor of one LCNN expert with its shape (what <see cref="OnnxGraphWriter.WriteExpert"/> reads).</summary>
+    public static IReadOnlyDictionary<string, int[]> ExpertShapes()
+    {
+        var shapes = new Dictionary<string, int[]>();
+        var inChannels = 1;
+        foreach (var n in LcnnConvs)
+        {
+            var (outChannels, kernel, _) = LcnnLayer(n);
+            shapes[$"conv{n}.weight"] = [outChannels, inChannels, kernel, kernel];
+            shapes[$"conv{n}.bias"] = [outChannels];
+            if (LcnnBatchNorms.Contains(n)) AddBatchNorm(shapes, $"bn{n}", outChannels / 2);
+            inChannels = outChannels / 2;
+        }
+        shapes["fc1.weight"] = [2 * EmbeddingSize, inChannels * PoolOutH * PoolOutW];
+        shapes["fc1.bias"] = [2 * EmbeddingSize];
+        AddBatchNorm(shapes, "bn_fc", EmbeddingSize);
+        shapes["fc2.weight"] = [2, EmbeddingSize];
+        shapes["fc2.bias"] = [2];
+        return shapes;
+    }
+
+    public static IReadOnlyDictionary<string, int[]> ClassicGateShapes(int experts) =>
+        new Dictionary<string, int[]> { ["gate.weight"] = [experts, WindowSamples], ["gate.bias"] = [experts] };
+
+    public static IReadOnlyDictionary<string, int[]> EnhancedGateShapes(int experts)
+    {
+        var shapes = new Dictionary<string, int[]>();
+        for (var i = 0; i < experts; i++)
+        {
+            shapes[$"proj{i}.weight"] = [EnhancedProjection, EmbeddingSize];
+            shapes[$"proj{i}.bias"] = [EnhancedProjection];
+        }
+        AddBatchNorm(shapes, "bn_proj", EnhancedProjection);
+        shapes["product_scale"] = [EnhancedProjection];
+        shapes["fc1.weight"] = [EnhancedHidden, EnhancedProjection * (experts + 1)];
+        shapes["fc1.bias"] = [EnhancedHidden];
+        AddBatchNorm(shapes, "bn1", EnhancedHidden);
+        shapes["fc2.weight"] = [experts, EnhancedHidden];
+        shapes["fc2.bias"] = [experts];
+        return shapes;
+    }
+
+    private static void AddBatchNorm(Dictionary<string, int[]> shapes, string layer, int channels)
+    {
+        foreach (var part in new[] { "weight", "bias", "running_mean", "running_var" }) shapes[$"{layer}.{part}"] = [channels];
+    }
 }
 
 /// <summary>A named weight tensor in row-major order.</summary>

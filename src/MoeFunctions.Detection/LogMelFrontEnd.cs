@@ -8,7 +8,7 @@ namespace MoeFunctions.Detection;
 public sealed class LogMelFrontEnd
 {
     private readonly int _nFft, _winLength, _hop, _samples, _half;
-    private readonly float _preEmphasis;
+    private readonly double _preEmphasis;
     private readonly double _logOffset;
     private readonly bool _meanNormalise;
     private readonly double[] _window;            // periodic Hamming, winLength values
@@ -16,7 +16,7 @@ public sealed class LogMelFrontEnd
     private readonly RealFft _fft;
     private readonly int[] _melStart;             // first FFT bin of each filter
     private readonly double[][] _melWeights;      // the filter's non-zero weights from _melStart on
-    private readonly float[] _padded;             // pre-emphasised, reflect-padded signal
+    private readonly double[] _padded;            // pre-emphasised, reflect-padded signal
     private readonly double[] _frame, _power;
 
     public LogMelFrontEnd(FrontEndSpec spec, int windowSamples = 48000, int sampleRate = 16000)
@@ -34,7 +34,7 @@ public sealed class LogMelFrontEnd
         _hop = spec.HopLength;
         _samples = windowSamples;
         _half = _nFft / 2;
-        _preEmphasis = (float)spec.PreEmphasis;
+        _preEmphasis = spec.PreEmphasis;
         _logOffset = spec.LogOffset;
         _meanNormalise = spec.MeanNormalise;
         Mels = spec.NMels;
@@ -47,7 +47,7 @@ public sealed class LogMelFrontEnd
         _fft = new RealFft(_nFft);
         (_melStart, _melWeights) = MelFilters(_half + 1, spec.FMin, spec.FMax, Mels, sampleRate);
 
-        _padded = new float[windowSamples + _nFft];
+        _padded = new double[windowSamples + _nFft];
         _frame = new double[_nFft];
         _power = new double[_half + 1];
     }
@@ -64,8 +64,8 @@ public sealed class LogMelFrontEnd
         // Pre-emphasis; the sample before the first is x[1] (reflect pad of one), then the stft's reflect pad of n_fft/2.
         var pad = _half;
         var y = _padded.AsSpan(pad, _samples);
-        y[0] = window[0] - _preEmphasis * window[1];
-        for (var n = 1; n < _samples; n++) y[n] = window[n] - _preEmphasis * window[n - 1];
+        y[0] = window[0] - _preEmphasis * (double)window[1];
+        for (var n = 1; n < _samples; n++) y[n] = window[n] - _preEmphasis * (double)window[n - 1];
         for (var i = 1; i <= pad; i++)
         {
             _padded[pad - i] = _padded[pad + i];

@@ -184,8 +184,12 @@ public sealed class MoeScorer : IDisposable
             if (groups[e] is { Count: > 0 } g) RunExpert(e, g.ToArray(), features, bona, embeddings: null);
     }
 
+    /// <summary>Test hook: called with (expert index, window indices) each time an expert session runs.</summary>
+    internal Action<int, int[]>? ExpertRan { get; set; }
+
     private void RunExpert(int expert, int[] windows, float[] features, float[][] bona, float[]? embeddings)
     {
+        ExpertRan?.Invoke(expert, windows);
         var count = windows.Length;
         var contiguous = windows.Select((w, r) => w == r).All(b => b); // windows 0..count-1: feed the features in place
         var input = contiguous ? features : ArrayPool<float>.Shared.Rent(count * FeatureLength);

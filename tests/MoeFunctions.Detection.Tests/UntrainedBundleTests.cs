@@ -95,11 +95,16 @@ public class UntrainedBundleTests
         var fe = new LogMelFrontEnd(bundle.Manifest.FrontEnd);
         var features = new float[batch * fe.OutputLength];
         for (var i = 0; i < 4; i++) fe.Compute(windows[i], features.AsSpan(0, fe.OutputLength)); // warm up
+        // Wall time and process CPU time: on a shared, loaded machine the CPU time is the steadier figure.
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        double Cpu() { process.Refresh(); return process.TotalProcessorTime.TotalMilliseconds; }
         var sw = System.Diagnostics.Stopwatch.StartNew();
+        var cpu0 = Cpu();
         const int rounds = 3;
         for (var r = 0; r < rounds; r++)
             for (var i = 0; i < batch; i++) fe.Compute(windows[i], features.AsSpan(i * fe.OutputLength, fe.OutputLength));
         var feMs = sw.Elapsed.TotalMilliseconds / (rounds * batch);
+        var feCpu = (Cpu() - cpu0) / (rounds * batch);
 
         using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL };
         using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(bundle.PathOf(bundle.Manifest.Experts[0].File), options);
@@ -107,16 +112,38 @@ public class UntrainedBundleTests
         using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
         session.Run(runOptions, [ModelNames.ExpertInput], [input], [ModelNames.ExpertProbs]).Dispose(); // warm up
         sw.Restart();
+        cpu0 = Cpu();
         for (var r = 0; r < rounds; r++) session.Run(runOptions, [ModelNames.ExpertInput], [input], [ModelNames.ExpertProbs]).Dispose();
         var expertMs = sw.Elapsed.TotalMilliseconds / (rounds * batch);
+        var expertCpu = (Cpu() - cpu0) / (rounds * batch);
 
         using var scorer = new MoeScorer(bundle, new ScorerOptions { Mode = RoutingMode.Sparse, TopK = 1 });
         scorer.Score(windows);
         sw.Restart();
+        cpu0 = Cpu();
         for (var r = 0; r < rounds; r++) scorer.Score(windows);
         var sparseMs = sw.Elapsed.TotalMilliseconds / (rounds * batch);
+        var sparseCpu = (Cpu() - cpu0) / (rounds * batch);
 
-        _out.WriteLine($"cores={Environment.ProcessorCount} front end {feMs:F2} ms/window (one thread); expert {expertMs:F2} ms/window at batch {batch}; sparse top-1 scorer end to end {sparseMs:F2} ms/window");
+        // The fastest single run: on a loaded shared machine the minimum is the closest to an idle machine's figure.
+        var feMin = double.MaxValue;
+        for (var r = 0; r < 200; r++)
+        {
+            sw.Restart();
+            fe.Compute(windows[r % batch], features.AsSpan(0, fe.OutputLength));
+            feMin = Math.Min(feMin, sw.Elapsed.TotalMilliseconds);
+        }
+        var expertMin = double.MaxValue;
+        for (var r = 0; r < 8; r++)
+        {
+            sw.Restart();
+            session.Run(runOptions, [ModelNames.ExpertInput], [input], [ModelNames.ExpertProbs]).Dispose();
+            expertMin = Math.Min(expertMin, sw.Elapsed.TotalMilliseconds / batch);
+        }
+        _out.WriteLine($"fastest single run: front end {feMin:F2} ms/window, expert {expertMin:F2} ms/window at batch {batch}");
+        _out.WriteLine($"cores={Environment.ProcessorCount} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]} per window: " +
+            $"front end {feMs:F2} ms wall / {feCpu:F2} ms CPU (one thread); expert at batch {batch} {expertMs:F2} ms wall / {expertCpu:F2} ms CPU; " +
+            $"sparse top-1 scorer end to end {sparseMs:F2} ms wall / {sparseCpu:F2} ms CPU");
         Assert.True(feMs > 0 && expertMs > 0);
     }
 }

@@ -297,4 +297,7 @@ output INGEST_APP_NAME string = resourceNames.ingestApp
 output SCORE_APP_NAME string = score.outputs.name
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output SERVICE_BUS_QUEUE string = serviceBus.outputs.queueName
+output EVENT_GRID_TOPIC string = uploadsEvents.outputs.name
+output UPLOADS_CONTAINER string = moe.Moe__UploadsContainer
+output INGEST_EVENTGRID_FUNCTION string = fn.ingestEventGrid
 output EVENT_SUBSCRIPTION_DEPLOYED bool = ingestOnFlex && deployEventSubscription

@@ -63,8 +63,7 @@ public static class Bicep
 
         var found = candidates.FirstOrDefault(File.Exists)
             ?? throw new FileNotFoundException("bicep not found; restore tests/MoeFunctions.Infra.Tests. Looked in: " + string.Join(", ", candidates));
-        // NuGet extracts files without the execute bit on some systems. (The package is linux-x64 only.)
-        if (OperatingSystem.IsWindows()) return found;
+        // NuGet extracts files without the execute bit on some systems.
         var mode = File.GetUnixFileMode(found);
         if (!mode.HasFlag(UnixFileMode.UserExecute))
             File.SetUnixFileMode(found, mode | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);

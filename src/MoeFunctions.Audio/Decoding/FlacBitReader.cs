@@ -31,6 +31,9 @@ internal sealed class FlacBitReader
     /// <summary>Keeps the buffer's bytes from the current position onward until the next mark.</summary>
     public int Mark() => _mark = BytePosition;
 
+    /// <summary>Buffer index of the marked byte; it moves when the buffer is compacted, so read it after reading.</summary>
+    public int MarkPosition => _mark;
+
     /// <summary>True when no byte is left in the input.</summary>
     public bool AtEnd()
     {

@@ -91,19 +91,19 @@ internal sealed class FlacDecoder : PcmDecoder
     {
         while (true)
         {
-            if (!FindSync(out int frameStart)) return false;
+            if (!FindSync()) return false;
             try
             {
-                if (!TryReadHeader(frameStart, out int blockSize, out int assignment, out int bps))
+                if (!TryReadHeader(out int blockSize, out int assignment, out int bps))
                 {
-                    _br.RewindTo(frameStart + 1); // a false sync inside garbage: keep searching after it
+                    _br.RewindTo(_br.MarkPosition + 1); // a false sync inside garbage: keep searching after it
                     continue;
                 }
                 DecodeSubframes(blockSize, assignment, bps);
                 _br.AlignToByte();
-                int crcEnd = _br.BytePosition;
                 uint stored = _br.ReadBits(16);
-                if (Crc16(_br.Buffer.AsSpan(frameStart, crcEnd - frameStart)) != stored)
+                int crcEnd = _br.BytePosition - 2; // after the read: reading may compact the buffer
+                if (Crc16(_br.Buffer.AsSpan(_br.MarkPosition, crcEnd - _br.MarkPosition)) != stored)
                     throw new MediaDecodeException($"flac: CRC-16 mismatch in frame {_frameIndex} (corrupt data)");
                 _frameIndex++;
                 _blockLen = blockSize;
@@ -117,14 +117,13 @@ internal sealed class FlacDecoder : PcmDecoder
         }
     }
 
-    private bool FindSync(out int frameStart)
+    private bool FindSync()
     {
         _br.AlignToByte();
         while (true)
         {
             _br.Mark();
-            if (_br.AtEnd()) { frameStart = 0; return false; }
-            frameStart = _br.BytePosition;
+            if (_br.AtEnd()) return false;
             uint b;
             try { b = _br.ReadBits(8); } catch (EndOfStreamException) { return false; }
             if (b != 0xFF) continue;
@@ -132,13 +131,13 @@ internal sealed class FlacDecoder : PcmDecoder
             {
                 uint b2 = _br.ReadBits(8);
                 if ((b2 & 0xFE) == 0xF8) return true;
-                _br.RewindTo(frameStart + 1);
+                _br.RewindTo(_br.MarkPosition + 1);
             }
             catch (EndOfStreamException) { return false; }
         }
     }
 
-    private bool TryReadHeader(int frameStart, out int blockSize, out int assignment, out int bps)
+    private bool TryReadHeader(out int blockSize, out int assignment, out int bps)
     {
         blockSize = 0; assignment = 0; bps = 0;
         uint bsCode = _br.ReadBits(4), rateCode = _br.ReadBits(4);
@@ -160,9 +159,9 @@ internal sealed class FlacDecoder : PcmDecoder
         };
         if (rateCode == 12) _br.ReadBits(8);
         else if (rateCode is 13 or 14) _br.ReadBits(16);
-        int headerEnd = _br.BytePosition;
         uint crc8 = _br.ReadBits(8);
-        if (Crc8(_br.Buffer.AsSpan(frameStart, headerEnd - frameStart)) != crc8) return false;
+        int headerEnd = _br.BytePosition - 1; // after the read: reading may compact the buffer
+        if (Crc8(_br.Buffer.AsSpan(_br.MarkPosition, headerEnd - _br.MarkPosition)) != crc8) return false;
         bps = sizeCode switch { 0 => _bps, 1 => 8, 2 => 12, 4 => 16, 5 => 20, 6 => 24, _ => 32 };
         int frameChannels = assignment < 8 ? assignment + 1 : 2;
         if (frameChannels != _channels)

@@ -55,6 +55,19 @@ public class AzdTests
     }
 
     [Fact]
+    public void Hook_passes_every_parameter_of_the_subscription_module()
+    {
+        var script = File.ReadAllText(Path.Combine(Repo.Infra, "scripts", "subscribe-uploads.sh"));
+        var moduleParams = File.ReadAllLines(Path.Combine(Repo.Infra, "modules", "uploadsSubscription.bicep"))
+            .Where(l => l.StartsWith("param ", StringComparison.Ordinal))
+            .Select(l => l.Split(' ')[1])
+            .ToList();
+        Assert.NotEmpty(moduleParams);
+        foreach (var name in moduleParams)
+            Assert.Contains($"{name}=", script);
+    }
+
+    [Fact]
     public void Hook_script_is_valid_posix_shell()
     {
         var run = Tool.Run("sh", ["-n", Path.Combine(Repo.Infra, "scripts", "subscribe-uploads.sh")]);

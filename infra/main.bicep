@@ -182,6 +182,8 @@ var sharedSettings = {
   Moe__Mode: moeMode
   Moe__TopK: moeTopK
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString
+  // DefaultAzureCredential picks the user-assigned identity from this (the apps have no system identity).
+  AZURE_CLIENT_ID: identity.outputs.clientId
 }
 
 // Ingest: Event Grid blob trigger on Flex (which has no polling blob trigger), polling in a container.

@@ -112,6 +112,8 @@ public class SettingsContractTests(Deployments deployments)
         foreach (var (key, value) in NamesSettings)
             Assert.Equal((string)value!, settings[key]);
         Assert.Equal("ServiceBus", settings["Moe__Notifier"]);
+        // The Service Bus client authenticates with DefaultAzureCredential: it needs the user-assigned identity's id.
+        Assert.Equal(settings["MoeStorage__clientId"], settings["AZURE_CLIENT_ID"]);
         Assert.False(string.IsNullOrWhiteSpace(settings["Moe__ServiceBus__FullyQualifiedNamespace"]));
     }
 

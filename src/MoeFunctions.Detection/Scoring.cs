@@ -120,6 +120,20 @@ public sealed class MoeScorer : IDisposable
         for (var i = 0; i < n; i++)
             if (windows[i] is not { Length: ModelNames.WindowSamples })
                 throw new ArgumentException($"window {i} must have {ModelNames.WindowSamples} samples", nameof(windows));
+        if (n <= MaxBatch) return ScoreBatch(windows);
+        // Bound the feature buffers (about 100 KB per window) for callers that pass a whole file at once.
+        var all = new List<WindowScore>(n);
+        for (var start = 0; start < n; start += MaxBatch)
+            all.AddRange(ScoreBatch(windows.Skip(start).Take(MaxBatch).ToArray()));
+        return all;
+    }
+
+    /// <summary>Largest number of windows scored in one pass; longer lists are split.</summary>
+    public const int MaxBatch = 64;
+
+    private IReadOnlyList<WindowScore> ScoreBatch(IReadOnlyList<float[]> windows)
+    {
+        var n = windows.Count;
 
         var features = ArrayPool<float>.Shared.Rent(n * FeatureLength);
         try

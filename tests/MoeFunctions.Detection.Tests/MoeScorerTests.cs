@@ -212,6 +212,18 @@ public sealed class MoeScorerTests : IClassFixture<MoeScorerTests.Bundles>
     }
 
     [Fact]
+    public void Long_lists_are_scored_in_batches_of_at_most_MaxBatch()
+    {
+        using var scorer = new MoeScorer(_b.Fixed, new ScorerOptions { Mode = RoutingMode.Sparse, TopK = 1 });
+        var runs = Record(scorer);
+        var window = TestBundles.Window(0, 1);
+        var scores = scorer.Score(Enumerable.Repeat(window, MoeScorer.MaxBatch + 1).ToArray());
+        Assert.Equal(MoeScorer.MaxBatch + 1, scores.Count);
+        Assert.Equal([MoeScorer.MaxBatch, 1], runs.Select(r => r.Windows.Length));
+        Assert.All(scores, s => Assert.Equal(1 - Bona[1], s.SpoofProbability, Tol));
+    }
+
+    [Fact]
     public void Bad_windows_are_refused_and_an_empty_batch_is_empty()
     {
         using var scorer = new MoeScorer(_b.Fixed);

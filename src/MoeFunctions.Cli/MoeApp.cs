@@ -21,6 +21,7 @@ public static class MoeApp
     public static void Configure(IConfigurator config)
     {
         config.SetApplicationName("moe");
+        config.Settings.StrictParsing = true; // a mistyped option is an error, not a silently ignored argument
         config.Settings.CancellationExitCode = ExitCodes.Cancelled;
         // Parse and validation errors and unexpected exceptions all end as a usage/model error.
         config.SetExceptionHandler((ex, _) =>

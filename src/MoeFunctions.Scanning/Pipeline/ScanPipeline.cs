@@ -38,7 +38,7 @@ public sealed class ScanPipeline
     private readonly DecisionRule _decision;
     private readonly string[] _expertNames;
 
-    public ScanPipeline(MoeScorer scorer, ScorerOptions scorerOptions, ScanPipelineOptions? options = null)
+    public ScanPipeline(MoeScorer scorer, ScanPipelineOptions? options = null)
     {
         _scorer = scorer;
         _options = options ?? new ScanPipelineOptions();
@@ -47,7 +47,7 @@ public sealed class ScanPipeline
         _windows = new WindowOptions(manifest.WindowSamples, _options.HopSamples ?? manifest.DefaultHopSamples);
         _decision = _options.Decision ?? manifest.Decision;
         _expertNames = manifest.Experts.Select(e => e.Name).ToArray();
-        Model = ScanResultBuilder.Model(scorer.Bundle, scorerOptions, scorer.ActiveDevice, _decision);
+        Model = ScanResultBuilder.Model(scorer, _decision);
     }
 
     /// <summary>What every result of this pipeline records as its model.</summary>

@@ -14,7 +14,11 @@ public static class ScanResultBuilder
     public const string UntrainedReason =
         "model bundle is not trained: the score is a placeholder, not evidence; verdict withheld (Uncertain)";
 
-    public static ModelSummary Model(ModelBundle bundle, ScorerOptions options, string activeDevice, DecisionRule rule)
+    /// <summary>The model as a scorer runs it: its resolved mode, top-k and gate (dense runs every expert, cascade starts at one).</summary>
+    public static ModelSummary Model(MoeScorer scorer, DecisionRule rule) =>
+        Model(scorer.Bundle, scorer.Mode, scorer.TopK, scorer.Gate, scorer.ActiveDevice, rule);
+
+    public static ModelSummary Model(ModelBundle bundle, RoutingMode mode, int topK, GateKind gate, string activeDevice, DecisionRule rule)
     {
         var m = bundle.Manifest;
         return new ModelSummary
@@ -23,9 +27,9 @@ public static class ScanResultBuilder
             Version = m.Version,
             Sha256 = bundle.Sha256,
             Trained = m.Trained,
-            Mode = options.Mode ?? m.Routing.Mode,
-            TopK = Math.Clamp(options.TopK ?? m.Routing.TopK, 1, Math.Max(1, m.Experts.Count)),
-            Gate = options.Gate ?? m.Routing.Gate,
+            Mode = mode,
+            TopK = topK,
+            Gate = gate,
             Device = activeDevice,
             Threshold = rule.Threshold,
             UncertainBand = rule.UncertainBand,

@@ -23,7 +23,7 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
         var bundle = TestBundles.Write(Path.Combine(_dir.Path, $"bundle-{Guid.NewGuid():N}"), spoof, gateBias ?? PreferFirst, trained);
         scorerOptions ??= new ScorerOptions();
         var scorer = new MoeScorer(bundle, scorerOptions);
-        return (scorer, new ScanPipeline(scorer, scorerOptions, options));
+        return (scorer, new ScanPipeline(scorer, options));
     }
 
     private static ScanInput[] Inputs(params string[] paths) => paths.Select(ScanInput.ForLocalFile).ToArray();
@@ -32,7 +32,7 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
     public async Task MixedFilesGiveOneResultEachInInputOrder()
     {
         var (scorer, pipeline) = Pipeline([0.9, 0.2], options: new ScanPipelineOptions { BatchSize = 8 });
-        using var _ = scorer;
+        using var owned = scorer;
         var inputs = Inputs(media.All);
 
         var results = await pipeline.ScanAllAsync(inputs);
@@ -87,7 +87,7 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
     public async Task ALowScoringExpertGivesReal()
     {
         var (scorer, pipeline) = Pipeline([0.05, 0.9]);
-        using var _ = scorer;
+        using var owned = scorer;
         var r = (await pipeline.ScanAllAsync(Inputs(media.Wav)))[0];
         Assert.Equal(Verdict.Real, r.Verdict);
         Assert.Equal(0.05, r.SpoofProbability!.Value, 4);
@@ -98,7 +98,7 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
     public async Task DenseModeFusesBothExpertsByGateWeight()
     {
         var (scorer, pipeline) = Pipeline([0.9, 0.2], scorerOptions: new ScorerOptions { Mode = RoutingMode.Dense }, gateBias: [0f, 0f]);
-        using var _ = scorer;
+        using var owned = scorer;
         var r = (await pipeline.ScanAllAsync(Inputs(media.Wav)))[0];
         Assert.Equal(RoutingMode.Dense, r.Model.Mode);
         Assert.Equal(0.55, r.SpoofProbability!.Value, 4); // 0.5 * 0.9 + 0.5 * 0.2
@@ -110,7 +110,7 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
     public async Task AnUntrainedBundleNeverGivesAVerdict()
     {
         var (scorer, pipeline) = Pipeline([0.9, 0.2], trained: false);
-        using var _ = scorer;
+        using var owned = scorer;
         var results = await pipeline.ScanAllAsync(Inputs(media.Wav, media.Silence, media.NotAudio));
 
         Assert.Equal(Verdict.Uncertain, results[0].Verdict);
@@ -125,11 +125,10 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
     public async Task BatchingAcrossFilesGivesTheSameResultsAsOneWindowAtATime()
     {
         var (scorer, _) = Pipeline([0.9, 0.2], scorerOptions: new ScorerOptions { Mode = RoutingMode.Dense });
-        using var __ = scorer;
-        var opts = new ScorerOptions { Mode = RoutingMode.Dense };
+        using var owned = scorer;
         var inputs = Inputs(media.All);
-        var serial = await new ScanPipeline(scorer, opts, new ScanPipelineOptions { BatchSize = 1, Decoders = 1, MaxWindowsInFlight = 1 }).ScanAllAsync(inputs);
-        var batched = await new ScanPipeline(scorer, opts, new ScanPipelineOptions { BatchSize = 64, Decoders = 2 }).ScanAllAsync(inputs);
+        var serial = await new ScanPipeline(scorer, new ScanPipelineOptions { BatchSize = 1, Decoders = 1, MaxWindowsInFlight = 1 }).ScanAllAsync(inputs);
+        var batched = await new ScanPipeline(scorer, new ScanPipelineOptions { BatchSize = 64, Decoders = 2 }).ScanAllAsync(inputs);
 
         for (var i = 0; i < inputs.Length; i++)
         {
@@ -143,8 +142,8 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
     public async Task AShorterHopGivesMoreOverlappingWindows()
     {
         var (scorer, pipeline3) = Pipeline([0.9, 0.2]);
-        using var _ = scorer;
-        var pipeline15 = new ScanPipeline(scorer, new ScorerOptions(), new ScanPipelineOptions { HopSamples = 24000 });
+        using var owned = scorer;
+        var pipeline15 = new ScanPipeline(scorer, new ScanPipelineOptions { HopSamples = 24000 });
         var r3 = (await pipeline3.ScanAllAsync(Inputs(media.Long)))[0];
         var r15 = (await pipeline15.ScanAllAsync(Inputs(media.Long)))[0];
         Assert.True(r15.Windows.Count > r3.Windows.Count, $"{r15.Windows.Count} windows at 1.5 s vs {r3.Windows.Count} at 3 s");
@@ -155,7 +154,7 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
     public async Task ProgressCountsEveryFileAndTheDecodedAudio()
     {
         var (scorer, pipeline) = Pipeline([0.9, 0.2]);
-        using var _ = scorer;
+        using var owned = scorer;
         var last = default(ScanProgress);
         var gate = new Lock();
         await pipeline.ScanAllAsync(Inputs(media.Wav, media.Long, media.NotAudio), p => { lock (gate) if (last is null || p.FilesDone >= last.FilesDone) last = p; });
@@ -170,7 +169,7 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
     public async Task CancellationStopsTheScan()
     {
         var (scorer, pipeline) = Pipeline([0.9, 0.2]);
-        using var _ = scorer;
+        using var owned = scorer;
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pipeline.ScanAllAsync(Inputs(media.All), null, cts.Token));
@@ -180,7 +179,7 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
     public async Task ResultsRoundTripThroughTheSharedJsonConvention()
     {
         var (scorer, pipeline) = Pipeline([0.9, 0.2]);
-        using var _ = scorer;
+        using var owned = scorer;
         var r = (await pipeline.ScanAllAsync(Inputs(media.Wav)))[0];
         var json = JsonSerializer.Serialize(r, ScanJson.Options);
         using var doc = JsonDocument.Parse(json);

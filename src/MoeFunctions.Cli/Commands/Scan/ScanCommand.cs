@@ -39,7 +39,10 @@ public sealed class ScanCommand(IAnsiConsole console) : AsyncCommand<ScanSetting
             return ExitCodes.UsageError;
         }
 
-        var scorerOptions = new ScorerOptions { Mode = settings.Mode, TopK = settings.TopK, Gate = settings.Gate, Device = settings.Device };
+        var scorerOptions = new ScorerOptions
+        {
+            Mode = settings.Mode, TopK = settings.TopK, Gate = settings.Gate, Device = settings.Device, Threshold = settings.Threshold,
+        };
         ModelBundle bundle;
         MoeScorer scorer;
         try
@@ -47,8 +50,9 @@ public sealed class ScanCommand(IAnsiConsole console) : AsyncCommand<ScanSetting
             bundle = ModelBundle.Load(modelDir);
             scorer = new MoeScorer(bundle, scorerOptions, new ConsoleLogger(console));
         }
-        catch (Exception ex) when (ex is BundleException or ArgumentException or InvalidOperationException or IOException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // A broken bundle, a bad option for it (top-k above its expert count, enhanced gate outside dense) or an ONNX Runtime failure.
             console.MarkupLineInterpolated($"[red]model error:[/] {ex.Message}");
             return ExitCodes.UsageError;
         }
@@ -56,7 +60,7 @@ public sealed class ScanCommand(IAnsiConsole console) : AsyncCommand<ScanSetting
         using (scorer)
         {
             var manifest = bundle.Manifest;
-            var pipeline = new ScanPipeline(scorer, scorerOptions, new ScanPipelineOptions
+            var pipeline = new ScanPipeline(scorer, new ScanPipelineOptions
             {
                 BatchSize = settings.Batch,
                 HopSamples = settings.Hop is { } hop ? (int)Math.Round(hop * MediaDecoder.TargetSampleRate) : null,
@@ -119,7 +123,8 @@ public sealed class ScanCommand(IAnsiConsole console) : AsyncCommand<ScanSetting
             }
         }
 
-        if (quiet) { await Consume(null); return results; }
+        // A live bar needs a terminal; piped output gets only the summary at the end.
+        if (quiet || !console.Profile.Capabilities.Interactive) { await Consume(null); return results; }
 
         await console.Progress()
             .AutoClear(false)

@@ -9,12 +9,13 @@ public static class TimelinePlot
     public static string Svg(ScanResult r, int width = 900, int height = 260)
     {
         var plot = new Plot();
-        var band = plot.Add.HorizontalSpan(Math.Max(0, r.Model.Threshold - r.Model.UncertainBand), Math.Min(1, r.Model.Threshold + r.Model.UncertainBand));
+        // ScottPlot names spans by the axis they stretch along: a VerticalSpan covers a range of y, a HorizontalSpan a range of x.
+        var band = plot.Add.VerticalSpan(Math.Max(0, r.Model.Threshold - r.Model.UncertainBand), Math.Min(1, r.Model.Threshold + r.Model.UncertainBand));
         band.FillStyle.Color = Colors.Gray.WithAlpha(0.15);
         band.LineStyle.Width = 0;
         foreach (var s in r.Timeline)
         {
-            var span = plot.Add.VerticalSpan(s.StartSeconds, s.EndSeconds);
+            var span = plot.Add.HorizontalSpan(s.StartSeconds, s.EndSeconds);
             span.FillStyle.Color = Colors.Red.WithAlpha(0.18);
             span.LineStyle.Width = 0;
         }

@@ -44,11 +44,12 @@ public static class ScanResultBuilder
         IReadOnlyList<WindowOutcome> windows, FileVerdict verdict, ModelSummary model,
         ScanTimings timings, DateTimeOffset scannedAt, bool includeWindows = true)
     {
-        var (finalVerdict, reason) = (verdict.Verdict, (string?)null);
+        var (finalVerdict, reason, timeline) = (verdict.Verdict, (string?)null, verdict.Timeline);
         if (verdict.Verdict == Verdict.NotApplicable)
             reason = windows.Count == 0 ? "no audio decoded" : $"no speech found in {windows.Count} window(s)";
         else if (!model.Trained && verdict.Verdict is Verdict.Fake or Verdict.Real or Verdict.Uncertain)
-            (finalVerdict, reason) = (Verdict.Uncertain, UntrainedReason);
+            // Untrained: keep the numbers (windows, spoofProbability) for debugging, but no verdict and no "suspicious" segments.
+            (finalVerdict, reason, timeline) = (Verdict.Uncertain, UntrainedReason, []);
 
         return new ScanResult
         {
@@ -60,7 +61,7 @@ public static class ScanResultBuilder
             Media = Media(facts, decodedSeconds),
             Model = model,
             ExpertWeights = verdict.ExpertWeights,
-            Timeline = verdict.Timeline,
+            Timeline = timeline,
             Windows = includeWindows ? windows.OrderBy(w => w.Index).Select(Window).ToArray() : [],
             WindowsScored = verdict.WindowsScored,
             WindowsNotApplicable = verdict.WindowsNotApplicable,

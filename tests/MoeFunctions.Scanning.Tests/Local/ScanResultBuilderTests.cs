@@ -16,7 +16,7 @@ public sealed class ScanResultBuilderTests
         new(i, i * 3, i * 3 + 3, true, new WindowScore(p, 1 - p, [0.25f, 0.75f], [(float)(1 - p), float.NaN]));
 
     private static FileVerdict VerdictOf(Verdict v, double? p, int scored = 2) =>
-        new(v, p, [], new Dictionary<string, double> { ["a"] = 0.25, ["b"] = 0.75 }, scored, 0);
+        new(v, p, [new Segment(0, 6, 0.9)], new Dictionary<string, double> { ["a"] = 0.25, ["b"] = 0.75 }, scored, 0);
 
     [Theory]
     [InlineData(Verdict.Fake)]
@@ -29,6 +29,8 @@ public sealed class ScanResultBuilderTests
         Assert.Equal(Verdict.Uncertain, r.Verdict);
         Assert.Equal(ScanResultBuilder.UntrainedReason, r.Reason);
         Assert.Equal(0.9, r.SpoofProbability);
+        Assert.Empty(r.Timeline);           // no "suspicious" segments from an untrained model
+        Assert.Equal(2, r.Windows.Count);   // but the raw window scores stay for debugging
     }
 
     [Fact]
@@ -38,6 +40,7 @@ public sealed class ScanResultBuilderTests
             Trained, new ScanTimings(), DateTimeOffset.UnixEpoch);
         Assert.Equal(Verdict.Fake, r.Verdict);
         Assert.Null(r.Reason);
+        Assert.Single(r.Timeline);
         Assert.Equal([0, 1], r.Windows.Select(w => w.Index));
         Assert.Equal([0.2f, null], r.Windows[0].Experts!);        // NaN (expert not run) becomes null
         Assert.Equal(6.0, r.Media!.DurationSeconds);               // decoded duration when the container states none

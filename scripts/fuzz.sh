@@ -5,6 +5,7 @@
 #
 #   scripts/fuzz.sh [SECONDS]        fuzz for SECONDS (default 600); findings in artifacts/fuzz/findings
 #   scripts/fuzz.sh replay FILE...   run inputs once through the harness (reproduce a crash)
+#   scripts/fuzz.sh selftest         checks that AFL++ sees a crash thrown by the harness (exit 0 when it does)
 #
 # A crash found here becomes a regression test in tests/MoeFunctions.Reliability.Tests (input committed or generated)
 # plus the fix. The normal test suite runs the same FuzzTarget over seeds and deterministic mutations (MutationFuzzTests).
@@ -20,6 +21,8 @@ if [ "${1:-}" = replay ]; then
   dotnet build fuzz/MoeFunctions.Fuzz -c Release -nologo -v:q -o "$out/replay-bin" >/dev/null
   exec dotnet "$out/replay-bin/MoeFunctions.Fuzz.dll" --run "$@"
 fi
+mode=fuzz
+if [ "${1:-}" = selftest ]; then mode=selftest; shift; fi
 seconds="${1:-600}"
 
 command -v afl-fuzz >/dev/null || { log "afl-fuzz missing: apt-get install afl++ (scripts/deps/reliability.apt)"; exit 1; }
@@ -50,9 +53,21 @@ if [ ! -d "$seeds" ]; then
   ff -c:a libopus -b:a 12k "$seeds/speech.opus"
 fi
 
-log "fuzzing for $seconds s; findings in $out/findings"
 # dotnet is not an AFL-instrumented binary (the instrumented assemblies report coverage), so the binary check is skipped.
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
+
+if [ "$mode" = selftest ]; then
+  rm -rf "$out/selftest"; mkdir -p "$out/selftest/seeds"
+  cp "$seeds/s16.wav" "$out/selftest/seeds/"
+  printf 'MOE-FUZZ-SELFTEST' > "$out/selftest/seeds/crash"
+  # afl-fuzz refuses a seed that crashes during its dry run: that refusal is the proof.
+  MOE_FUZZ_SELFTEST=1 afl-fuzz -i "$out/selftest/seeds" -o "$out/selftest/findings" -t 10000 -m none -V 10 \
+    -- dotnet "$bin/MoeFunctions.Fuzz.dll" > "$out/selftest/afl.log" 2>&1 || true
+  if grep -q 'the program crashed with one of the test cases' "$out/selftest/afl.log"; then log "self-test passed: AFL++ reported the planted crash"; exit 0; fi
+  log "self-test FAILED: AFL++ did not report the planted crash (see $out/selftest/afl.log)"; exit 1
+fi
+
+log "fuzzing for $seconds s; findings in $out/findings"
 afl-fuzz -i "$seeds" -o "$out/findings" -t 10000 -m none -V "$seconds" -- dotnet "$bin/MoeFunctions.Fuzz.dll" || true
 
 stats="$out/findings/default/fuzzer_stats"

@@ -20,10 +20,15 @@ if (args.Length > 0 && args[0] == "--libfuzzer")
     Fuzzer.LibFuzzer.Run(span => FuzzTarget.Run(span.ToArray()));
     return 0;
 }
+// Self-test of the set-up (scripts/fuzz.sh selftest): with MOE_FUZZ_SELFTEST=1 an input starting with the marker
+// throws, and AFL++ must report it as a crash; proves a crash in the target is not swallowed anywhere on the way.
+bool selfTest = Environment.GetEnvironmentVariable("MOE_FUZZ_SELFTEST") == "1";
 Fuzzer.OutOfProcess.Run(stream =>
 {
     using var ms = new MemoryStream();
     stream.CopyTo(ms);
-    FuzzTarget.Run(ms.ToArray());
+    var data = ms.ToArray();
+    if (selfTest && data.AsSpan().StartsWith("MOE-FUZZ-SELFTEST"u8)) throw new InvalidOperationException("fuzz self-test crash");
+    FuzzTarget.Run(data);
 });
 return 0;

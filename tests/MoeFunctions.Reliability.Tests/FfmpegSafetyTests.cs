@@ -89,6 +89,32 @@ public sealed class FfmpegSafetyTests : IDisposable
         Assert.False(File.Exists(temp), "the spooled copy must be deleted");
     }
 
+    /// <summary>An ffmpeg that stalls (say, on a crafted file) is killed after DecodeOptions.FfmpegTimeout, its children too.</summary>
+    [Fact]
+    public void Stalled_ffmpeg_is_killed_after_the_timeout()
+    {
+        string record = Directory.CreateDirectory(_dir.File("stall")).FullName;
+        string exe = _dir.File("ffmpeg-stall");
+        File.WriteAllText(exe, $"#!/bin/sh\necho $$ > '{record}/pid'\nsleep 300 &\necho $! > '{record}/child'\nwait\n");
+        File.SetUnixFileMode(exe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var outcome = DecodeRunner.Run(() => new FileStream(MuLawSpeech(), FileMode.Open, FileAccess.Read),
+            new DecodeOptions { FfmpegPath = exe, FfmpegTimeout = TimeSpan.FromSeconds(2) });
+        Assert.Equal(OutcomeKind.Failed, outcome.Kind);
+        Assert.Contains("timed out", outcome.Reason);
+        foreach (var f in new[] { "pid", "child" })
+        {
+            int pid = int.Parse(File.ReadAllText(Path.Combine(record, f)).Trim());
+            Assert.False(IsRunning(pid), $"ffmpeg's {f} process {pid} still runs");
+        }
+    }
+
+    /// <summary>Alive and not a zombie (a reaped or zombie process no longer runs anything).</summary>
+    private static bool IsRunning(int pid)
+    {
+        try { return !File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].TrimStart().StartsWith('Z'); }
+        catch (IOException) { return false; }
+    }
+
     [Fact]
     public void Real_ffmpeg_decodes_piped_input_as_a_control()
     {

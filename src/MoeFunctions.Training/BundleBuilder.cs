@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using MoeFunctions.Detection;
 using MoeFunctions.Training.Data;
 using MoeFunctions.Training.Networks;
@@ -88,7 +86,7 @@ public static class BundleBuilder
                     Notes = "Experts trained per domain (see each run's state.json); gates trained on the pooled train splits with the experts frozen; calibration fitted on the pooled dev splits.",
                 },
             };
-            return WriteManifest(r.OutDir, bundle);
+            return BundleWriter.WriteManifest(r.OutDir, bundle); // fills in every SHA-256 from disk
         }
         finally { experts.ForEach(e => e.Dispose()); }
     }
@@ -108,29 +106,5 @@ public static class BundleBuilder
             result[i] = top.Sum(j => w[j] * (double)cache.SpoofProbs[i][j]) / sum;
         }
         return result;
-    }
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
-    /// <summary>Fills in every listed file's SHA-256 from disk and writes moe.json.</summary>
-    public static BundleManifest WriteManifest(string dir, BundleManifest m)
-    {
-        string Hash(string file) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, file))));
-        var hashed = m with
-        {
-            Experts = m.Experts.Select(x => x with { Sha256 = Hash(x.File) }).ToList(),
-            Gates = new GateFiles
-            {
-                Classic = m.Gates.Classic is { } c ? c with { Sha256 = Hash(c.File) } : null,
-                Enhanced = m.Gates.Enhanced is { } e ? e with { Sha256 = Hash(e.File) } : null,
-            },
-        };
-        File.WriteAllText(Path.Combine(dir, "moe.json"), JsonSerializer.Serialize(hashed, Json) + "\n");
-        return hashed;
     }
 }

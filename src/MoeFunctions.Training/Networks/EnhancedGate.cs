@@ -36,6 +36,7 @@ public sealed class EnhancedGate : Module<Tensor, Tensor>
         register_module("fc1", fc1);
         register_module("bn1", bn1);
         register_module("fc2", fc2);
+        register_module("dropout", dropout); // no weights, but must follow train()/eval()
     }
 
     public int Experts { get; }

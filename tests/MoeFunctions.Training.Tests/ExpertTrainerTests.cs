@@ -26,8 +26,8 @@ public class ExpertTrainerTests(TinyCorpus corpus)
     [Fact]
     public void TrainingLowersTheLossAndResumeContinuesFromTheNextEpoch()
     {
-        var train = ClipStore.Load(corpus.Manifest, corpus.Manifest.Select("D1", "train"));
-        var dev = ClipStore.Load(corpus.Manifest, corpus.Manifest.Select("D1", "dev"));
+        var train = ClipStore.Load(corpus.Manifest, corpus.Manifest.Select(split: "train"));
+        var dev = ClipStore.Load(corpus.Manifest, corpus.Manifest.Select(split: "dev"));
         var dir = Directory.CreateTempSubdirectory("moe-expert-").FullName;
         try
         {

@@ -6,7 +6,7 @@ namespace MoeFunctions.Training.Tests;
 
 /// <summary>
 /// A tiny corpus made by the tests: espeak-ng speech as "bona fide" and the same speech pitch-shifted and low-passed
-/// with sox as "spoof" (an easy, learnable difference), 16 kHz mono WAV with a manifest.csv in the corpus format.
+/// with sox as "spoof" (an easy, learnable difference), two domains (even/odd texts), 16 kHz mono WAV with a manifest.csv in the corpus format.
 /// </summary>
 public sealed class TinyCorpus : IDisposable
 {
@@ -16,8 +16,6 @@ public sealed class TinyCorpus : IDisposable
         "a mixture of experts routes every window", "seven silver swans swam silently seaward",
         "she sells sea shells by the sea shore", "how much wood would a woodchuck chuck",
         "the rain in spain stays mainly in the plain", "we scan every window of the file",
-        "numbers one two three four five six", "today is a good day to train a small model",
-        "bright sunshine warms the quiet harbour", "an old clock ticks in the empty hall",
     ];
     private static readonly string[] Voices = ["en-us", "en-gb", "en-gb-scotland"];
 
@@ -43,7 +41,7 @@ public sealed class TinyCorpus : IDisposable
                 foreach (var (path, label) in new[] { (real, "bonafide"), (fake, "spoof") })
                 {
                     var seconds = ClipStore.ReadWav(Path.Combine(Root, path)).Length / 16000.0;
-                    rows.Add(string.Join(',', path, label, "D1", split, voice, label == "spoof" ? "sox" : "espeak-ng",
+                    rows.Add(string.Join(',', path, label, t % 2 == 0 ? "D1" : "D2", split, voice, label == "spoof" ? "sox" : "espeak-ng",
                         label == "spoof" ? "sox-pitch-lowpass" : "human", "GPL-3.0", seconds.ToString("F3", CultureInfo.InvariantCulture)));
                 }
             }

@@ -21,6 +21,7 @@ public static class ExpertTrainer
         torch.set_num_threads(o.Threads);
         torch.random.manual_seed(o.Seed);
         var sampler = new BalancedSampler(train);
+        dev = Subset(dev, o.MaxDevClipsPerClass);
         using var frontEnd = new TorchLogMel();
         using var model = new Lcnn();
         if (o.InitWeights is not null) model.load(o.InitWeights);
@@ -76,6 +77,10 @@ public static class ExpertTrainer
         }
         return new TrainingResult(o.OutDir, Path.Combine(o.OutDir, Checkpoints.BestWeights), state);
     }
+
+    /// <summary>The first <paramref name="perClass"/> clips of each class in manifest order (deterministic).</summary>
+    public static IReadOnlyList<Clip> Subset(IReadOnlyList<Clip> clips, int? perClass) =>
+        perClass is not { } n ? clips : clips.Where(c => !c.Spoof).Take(n).Concat(clips.Where(c => c.Spoof).Take(n)).ToList();
 
     public static string Pct(double v) => double.IsFinite(v) ? $"{100 * v:F2} %" : "n/a";
 

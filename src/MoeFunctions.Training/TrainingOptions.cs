@@ -20,6 +20,8 @@ public sealed record TrainingOptions
     /// <summary>Weights (a .pt written by a previous run) to start from, e.g. a model pretrained on all domains.</summary>
     public string? InitWeights { get; init; }
     public int Threads { get; init; } = 2;
+    /// <summary>Cap on dev clips per class scored after each epoch (deterministic subset); null = all.</summary>
+    public int? MaxDevClipsPerClass { get; init; }
     public Action<string> Log { get; init; } = Console.WriteLine;
 
     public double LearningRateAt(int epoch) =>

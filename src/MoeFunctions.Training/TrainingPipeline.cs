@@ -25,7 +25,7 @@ public static class TrainingPipeline
         return ExpertTrainer.Train(train, dev, o);
     }
 
-    public static TrainingResult TrainGate(string corpus, GateKind kind, IReadOnlyList<string> expertWeights, TrainingOptions o, int cropsPerClip = 2)
+    public static TrainingResult TrainGate(string corpus, GateKind kind, IReadOnlyList<string> expertWeights, TrainingOptions o, int cropsPerClip = 2, int? maxTrainClipsPerClass = null)
     {
         var manifest = CorpusManifest.Load(corpus);
         var experts = expertWeights.Select(Export.LoadExpert).ToList();
@@ -34,8 +34,8 @@ public static class TrainingPipeline
             o.Log($"decoding pooled train/dev clips and caching {experts.Count} frozen experts' outputs ...");
             var train = ClipStore.Load(manifest, manifest.Select(split: "train"));
             var dev = ClipStore.Load(manifest, manifest.Select(split: "dev"));
-            var trainCache = GateTrainer.TrainCache(experts, train, cropsPerClip, o.Seed);
-            var devCache = GateTrainer.DevCache(experts, dev);
+            var trainCache = GateTrainer.TrainCache(experts, SubsetPerDomain(train, maxTrainClipsPerClass), cropsPerClip, o.Seed);
+            var devCache = GateTrainer.DevCache(experts, SubsetPerDomain(dev, o.MaxDevClipsPerClass));
             TorchSharp.torch.random.manual_seed(o.Seed);
             using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> gate =
                 kind == GateKind.Classic ? new ClassicGate(experts.Count) : new EnhancedGate(experts.Count);
@@ -46,6 +46,11 @@ public static class TrainingPipeline
         }
         finally { experts.ForEach(e => e.Dispose()); }
     }
+
+    /// <summary>Caps clips per (domain, class), spread evenly over each group, so every domain stays represented.</summary>
+    public static IReadOnlyList<Clip> SubsetPerDomain(IReadOnlyList<Clip> clips, int? perClass) =>
+        perClass is not { } n ? clips : clips.GroupBy(c => (c.Entry.Domain, c.Spoof))
+            .SelectMany(g => { var l = g.ToList(); return l.Count <= n ? l : Enumerable.Range(0, n).Select(i => l[i * l.Count / n]); }).ToList();
 
     /// <summary>provenance.json: the corpus sources and licences a run saw (data-licence bookkeeping for the bundle).</summary>
     private static void WriteProvenance(string dir, CorpusManifest manifest, IEnumerable<CorpusEntry> used, string domain)

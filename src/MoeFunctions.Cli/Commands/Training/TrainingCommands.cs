@@ -39,6 +39,8 @@ public class TrainRunSettings : CommandSettings
     [CommandOption("--patience <N>"), DefaultValue(5), Description("Early stopping: epochs without a better dev EER.")]
     public int Patience { get; init; } = 5;
     [CommandOption("--threads <N>"), DefaultValue(2)] public int Threads { get; init; } = 2;
+    [CommandOption("--max-dev-clips <N>"), Description("Score at most N dev clips per class (and domain, for gates) after each epoch.")]
+    public int? MaxDevClips { get; init; }
     [CommandOption("--resume"), Description("Continue the run in --out after its last finished epoch.")]
     public bool Resume { get; init; }
 
@@ -53,7 +55,7 @@ public class TrainRunSettings : CommandSettings
     internal TrainingOptions Options(string? init = null) => new()
     {
         OutDir = Out, Epochs = Epochs, BatchSize = Batch, BatchesPerEpoch = BatchesPerEpoch, Seed = Seed, LearningRate = Lr,
-        Patience = Patience, Threads = Threads, Resume = Resume, InitWeights = init,
+        Patience = Patience, Threads = Threads, MaxDevClipsPerClass = MaxDevClips, Resume = Resume, InitWeights = init,
         Log = line => AnsiConsole.MarkupLine($"[grey]{DateTime.UtcNow:HH:mm:ss}[/] {Markup.Escape(line)}"),
     };
 }
@@ -91,6 +93,8 @@ public sealed class TrainGateSettings : TrainRunSettings
     public string Experts { get; init; } = "";
     [CommandOption("--crops-per-clip <N>"), DefaultValue(2), Description("Random 3 s crops per training clip in the cached expert outputs.")]
     public int CropsPerClip { get; init; } = 2;
+    [CommandOption("--max-train-clips <N>"), Description("Cache at most N training clips per domain and class (spread evenly).")]
+    public int? MaxTrainClips { get; init; }
 
     public override ValidationResult Validate()
     {
@@ -109,7 +113,7 @@ public sealed class TrainGateCommand : Command<TrainGateSettings>
         var kind = s.Kind == "classic" ? GateKind.Classic : GateKind.Enhanced;
         return CommandErrors.Run(() =>
         {
-            var result = TrainingPipeline.TrainGate(s.Corpus, kind, experts, s.Options(), s.CropsPerClip);
+            var result = TrainingPipeline.TrainGate(s.Corpus, kind, experts, s.Options(), s.CropsPerClip, s.MaxTrainClips);
             AnsiConsole.MarkupLine($"best dev EER {ExpertTrainer.Pct(result.State.BestDevEer)} at epoch {result.State.BestEpoch}: {Markup.Escape(result.BestWeights)}");
         });
     }

@@ -29,7 +29,7 @@ public sealed class TinyCorpus : IDisposable
         foreach (var voice in Voices)
             for (int t = 0; t < Texts.Length; t++, k++)
             {
-                string split = t % 4 == 3 ? "dev" : "train";
+                string split = t >= 6 ? "dev" : "train"; // texts 6 (D1) and 7 (D2)
                 string real = $"real/{voice}-{t}.wav", fake = $"fake/{voice}-{t}.wav";
                 Directory.CreateDirectory(Path.Combine(Root, "real"));
                 Directory.CreateDirectory(Path.Combine(Root, "fake"));

@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 
 namespace MoeFunctions.Cli.Commands.Training;
 
-/// <summary>Registers `train expert`, `train gate` and `bundle`. Program.cs calls <see cref="Register"/>.</summary>
+/// <summary>Registers `train expert`, `train gate`, `bundle` and `eval`. Program.cs calls <see cref="Register"/>.</summary>
 public static class TrainingCommands
 {
     public static void Register(IConfigurator config)
@@ -19,6 +19,8 @@ public static class TrainingCommands
             train.AddCommand<TrainGateCommand>("gate").WithDescription("Train a classic or enhanced gate over frozen experts on the pooled train splits.")
                 .WithExample("train", "gate", "--kind", "classic", "--corpus", "/work/corpus", "--out", "runs/gate-classic", "--experts", "runs/D1,runs/D2,runs/D3,runs/D4");
         });
+        config.AddCommand<EvalCommand>("eval").WithDescription("EER and minDCF per domain and pooled (bootstrap 95 % CIs) for every expert, the uniform ensemble and the MoE modes.")
+            .WithExample("eval", "--bundle", "models/default", "--manifest", "/work/corpus/manifest.csv", "--out", "eval/default");
         config.AddCommand<BundleCommand>("bundle").WithDescription("Export trained experts and gates to a model bundle (ONNX + moe.json with calibration).");
     }
 }
@@ -161,6 +163,33 @@ public sealed class BundleCommand : Command<BundleSettings>
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(s.Out, "moe.json"))}: {m.Experts.Count} experts, calibration a={m.Calibration.A:F3} b={m.Calibration.B:F3}");
         });
     }
+}
+
+public sealed class EvalSettings : CommandSettings
+{
+    [CommandOption("--bundle <DIR>")] public string Bundle { get; init; } = "";
+    [CommandOption("--manifest <CSV>"), Description("Corpus manifest.csv (or its folder).")] public string Manifest { get; init; } = "";
+    [CommandOption("--split <SPLIT>"), DefaultValue("test")] public string Split { get; init; } = "test";
+    [CommandOption("--out <PREFIX>"), Description("Writes PREFIX.md and PREFIX.json."), DefaultValue("eval")] public string Out { get; init; } = "eval";
+    [CommandOption("--bootstrap <N>"), DefaultValue(1000)] public int Bootstrap { get; init; } = 1000;
+
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(Bundle) || string.IsNullOrWhiteSpace(Manifest) ? ValidationResult.Error("--bundle and --manifest are required")
+        : Bootstrap < 10 ? ValidationResult.Error("--bootstrap must be at least 10") : ValidationResult.Success();
+}
+
+public sealed class EvalCommand : Command<EvalSettings>
+{
+    public override int Execute(CommandContext context, EvalSettings s, CancellationToken cancellationToken) => CommandErrors.Run(() =>
+    {
+        var report = MoeFunctions.Training.Evaluation.Evaluator.Evaluate(s.Bundle, s.Manifest, s.Split, s.Bootstrap, line => AnsiConsole.MarkupLine(Markup.Escape(line)));
+        var dir = Path.GetDirectoryName(Path.GetFullPath(s.Out))!;
+        Directory.CreateDirectory(dir);
+        var markdown = MoeFunctions.Training.Evaluation.Evaluator.Markdown(report);
+        File.WriteAllText(s.Out + ".md", markdown);
+        File.WriteAllText(s.Out + ".json", MoeFunctions.Training.Evaluation.Evaluator.Json(report));
+        Console.WriteLine(markdown);
+    });
 }
 
 /// <summary>Bad input gets a clear message and exit code 1, never a stack trace.</summary>

@@ -83,7 +83,7 @@ public static class MediaDecoder
             long size = 10 + (head[6] << 21 | head[7] << 14 | head[8] << 7 | head[9]) + ((head[5] & 0x10) != 0 ? 10 : 0);
             var after = PeekAfter(input, size);
             if (after.StartsWith("fLaC"u8)) { input.Skip(size); return new FlacDecoder(input); }
-            if (IsMpegAudioSync(after) || after.Length == 0) return new Mp3Decoder(input); // NLayer skips the tag itself
+            if (IsMpegAudioSync(after) || after.Length == 0) return new Mp3Decoder(input, after); // NLayer skips the tag itself
         }
         if (head.Length >= 12 && head.StartsWith("RIFF"u8) && head[8..12].SequenceEqual("WAVE"u8) && WavDecoder.IsSupportedEncoding(head))
             return new WavDecoder(input);
@@ -96,7 +96,7 @@ public static class MediaDecoder
             if (first.StartsWith("OpusHead"u8)) return new OpusDecoder(input);
             // Other Ogg codecs (Speex, FLAC-in-Ogg, Theora+audio) go to ffmpeg below.
         }
-        if (IsMpegAudioSync(head) && IsMpegAudioSync(SecondFrame(head))) return new Mp3Decoder(input);
+        if (IsMpegAudioSync(head) && IsMpegAudioSync(SecondFrame(head))) return new Mp3Decoder(input, head);
 
         if (NonMedia(head) is { } kind) throw new MediaDecodeException($"not a media file ({kind})");
         string? ffmpeg = FfmpegDecoder.Locate(options);
@@ -110,7 +110,7 @@ public static class MediaDecoder
     private static ReadOnlySpan<byte> PeekAfter(InputStream input, long offset)
     {
         if (offset > 1 << 20) return []; // absurd tag size: let the MP3 decoder judge
-        var all = input.Peek((int)offset + 16);
+        var all = input.Peek((int)offset + 512);
         return all.Length > offset ? all[(int)offset..] : [];
     }
 

@@ -120,6 +120,20 @@ public sealed class MoeScorer : IDisposable
         for (var i = 0; i < n; i++)
             if (windows[i] is not { Length: ModelNames.WindowSamples })
                 throw new ArgumentException($"window {i} must have {ModelNames.WindowSamples} samples", nameof(windows));
+        if (n <= MaxBatch) return ScoreBatch(windows);
+        // Bound the feature buffers (about 100 KB per window) for callers that pass a whole file at once.
+        var all = new List<WindowScore>(n);
+        for (var start = 0; start < n; start += MaxBatch)
+            all.AddRange(ScoreBatch(windows.Skip(start).Take(MaxBatch).ToArray()));
+        return all;
+    }
+
+    /// <summary>Largest number of windows scored in one pass; longer lists are split.</summary>
+    public const int MaxBatch = 64;
+
+    private IReadOnlyList<WindowScore> ScoreBatch(IReadOnlyList<float[]> windows)
+    {
+        var n = windows.Count;
 
         var features = ArrayPool<float>.Shared.Rent(n * FeatureLength);
         try
@@ -184,8 +198,12 @@ public sealed class MoeScorer : IDisposable
             if (groups[e] is { Count: > 0 } g) RunExpert(e, g.ToArray(), features, bona, embeddings: null);
     }
 
+    /// <summary>Test hook: called with (expert index, window indices) each time an expert session runs.</summary>
+    internal Action<int, int[]>? ExpertRan { get; set; }
+
     private void RunExpert(int expert, int[] windows, float[] features, float[][] bona, float[]? embeddings)
     {
+        ExpertRan?.Invoke(expert, windows);
         var count = windows.Length;
         var contiguous = windows.Select((w, r) => w == r).All(b => b); // windows 0..count-1: feed the features in place
         var input = contiguous ? features : ArrayPool<float>.Shared.Rent(count * FeatureLength);

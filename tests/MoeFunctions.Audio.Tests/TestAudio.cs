@@ -34,8 +34,13 @@ internal static class TestAudio
         return (all.ToArray(), dec);
     }
 
-    /// <summary>ffmpeg's decode of the same file to 16 kHz mono (its own resampler, mean downmix for stereo).</summary>
-    public static double[] FfmpegMono16k(string path) => MediaFiles.FfmpegDecodeDoubles(path, "-ac", "1", "-ar", "16000");
+    /// <summary>ffmpeg's decode of the same file, mixed to mono by the mean of the channels (ffmpeg's own -ac 1 is (L+R)/sqrt 2)
+    /// and resampled to 16 kHz by soxr at high precision: the reference for our decode + downmix + resample.</summary>
+    public static double[] FfmpegMono16k(string path, int channels)
+    {
+        string mean = string.Join('+', Enumerable.Range(0, channels).Select(c => $"{1.0 / channels:R}*c{c}"));
+        return MediaFiles.FfmpegDecodeDoubles(path, "-af", $"pan=mono|c0={mean},aresample=16000:resampler=soxr:precision=28");
+    }
 
     /// <summary>Signal-to-noise ratio of <paramref name="test"/> against <paramref name="reference"/> over their common length, in dB.</summary>
     public static double SnrDb(ReadOnlySpan<float> test, ReadOnlySpan<double> reference, int skipEdges = 0)

@@ -95,6 +95,15 @@ public class OnnxGraphWriterTests
     }
 
     [Fact]
+    public void Expert_has_the_reference_parameter_count()
+    {
+        // DESIGN.md: about 0.68 M trainable parameters (batch-norm running statistics are buffers, not parameters).
+        var trainable = ModelNames.ExpertShapes().Where(s => !s.Key.Contains("running_"))
+            .Sum(s => s.Value.Aggregate(1, (a, b) => a * b));
+        Assert.InRange(trainable, 675_000, 690_000);
+    }
+
+    [Fact]
     public void Missing_or_misshaped_weights_are_named()
     {
         var weights = Reference.RandomWeights(ModelNames.ExpertShapes(), seed: 5);

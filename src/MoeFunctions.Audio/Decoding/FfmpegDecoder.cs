@@ -10,8 +10,8 @@ namespace MoeFunctions.Audio.Decoding;
 /// no shell (ArgumentList), input on stdin (<c>-i pipe:0</c>) with <c>-protocol_whitelist pipe</c>, or, for ISO-BMFF (MP4/M4A/MOV,
 /// whose index may sit at the end and needs seeking), a spooled temp file with a generated name and <c>-protocol_whitelist file</c>;
 /// so a crafted playlist or reference cannot make ffmpeg read other files or the network. Output is the first audio
-/// stream as f32le at its native rate, mixed to mono by ffmpeg (<c>-ac 1</c>; for mono and stereo that is the channel mean
-/// like the managed decoders; surround layouts use ffmpeg's standard downmix matrix), then resampled by our own resampler.
+/// stream as f32le at its native rate and channel count (not <c>-ac 1</c>: ffmpeg's downmix is power-preserving, (L+R)/sqrt(2),
+/// not the mean), then downmixed and resampled by our own code like every other format.
 /// The process tree is killed when it produces nothing for <see cref="DecodeOptions.FfmpegTimeout"/>; stderr is kept (bounded) for the error reason.
 /// </summary>
 internal sealed partial class FfmpegDecoder : PcmDecoder
@@ -26,7 +26,7 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
     private readonly string? _tempFile;
     private readonly byte[] _bytes = new byte[64 * 1024];
     private int _carry;
-    private int _rate, _inChannels;
+    private int _rate, _inChannels, _outChannels;
     private string _format = "unknown";
     private double? _duration;
     private bool _disposed;
@@ -34,7 +34,7 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
     public override string Format => _format;
     public override string DecoderName => "ffmpeg";
     public override int SampleRate => _rate;
-    public override int Channels => 1;
+    public override int Channels => _outChannels;
     public int SourceChannels => _inChannels;
     public override double? DurationSeconds => _duration;
 
@@ -83,7 +83,7 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
             psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("-i");
         psi.ArgumentList.Add(needsSeek ? "file:" + _tempFile : "pipe:0");
-        foreach (var a in new[] { "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1" })
+        foreach (var a in new[] { "-map", "0:a:0", "-vn", "-sn", "-dn", "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1" })
             psi.ArgumentList.Add(a);
         try
         {
@@ -102,6 +102,7 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
         {
             if (!_outputKnown.Task.Wait(_timeout)) Fail("ffmpeg timed out before producing audio");
             if (!_outputKnown.Task.Result) Fail(null);
+            CheckLayout(_format, _rate, _outChannels);
         }
         catch
         {
@@ -158,7 +159,10 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
                     if (inOutput && _rate == 0)
                     {
                         _rate = int.Parse(s.Groups[1].Value);
-                        _outputKnown.TrySetResult(true);
+                        _outChannels = ParseChannels(s.Groups[2].Value);
+                        if (_outChannels == 0)
+                            lock (_stderr) _stderr.Insert(0, $"LIMIT: ffmpeg: unsupported channel layout '{s.Groups[2].Value.Trim()}'\n");
+                        _outputKnown.TrySetResult(_outChannels > 0);
                     }
                 }
             }
@@ -189,7 +193,8 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
 
     public override int ReadFrames(Span<float> interleaved)
     {
-        int want = Math.Min(interleaved.Length * 4, _bytes.Length);
+        int frameBytes = 4 * _outChannels;
+        int want = Math.Min(interleaved.Length / _outChannels, _bytes.Length / frameBytes) * frameBytes;
         while (true)
         {
             int got;
@@ -207,12 +212,12 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
                 return 0;
             }
             int total = _carry + got;
-            int samples = total / 4;
-            if (samples == 0) { _carry = total; continue; }
-            MemoryMarshal.Cast<byte, float>(_bytes.AsSpan(0, samples * 4)).CopyTo(interleaved);
-            _carry = total - samples * 4;
-            if (_carry > 0) _bytes.AsSpan(samples * 4, _carry).CopyTo(_bytes);
-            return samples;
+            int frames = total / frameBytes;
+            if (frames == 0) { _carry = total; continue; }
+            MemoryMarshal.Cast<byte, float>(_bytes.AsSpan(0, frames * frameBytes)).CopyTo(interleaved);
+            _carry = total - frames * frameBytes;
+            if (_carry > 0) _bytes.AsSpan(frames * frameBytes, _carry).CopyTo(_bytes);
+            return frames;
         }
     }
 

@@ -1,0 +1,212 @@
+using System.ComponentModel;
+using MoeFunctions.Detection;
+using MoeFunctions.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MoeFunctions.Cli.Commands.Training;
+
+/// <summary>Registers `train expert`, `train gate`, `bundle` and `eval`. Program.cs calls <see cref="Register"/>.</summary>
+public static class TrainingCommands
+{
+    public static void Register(IConfigurator config)
+    {
+        config.AddBranch("train", train =>
+        {
+            train.SetDescription("Train an LCNN expert or a gate (TorchSharp, CPU).");
+            train.AddCommand<TrainExpertCommand>("expert").WithDescription("Train one expert on a corpus domain (or 'all' to pretrain on every domain).")
+                .WithExample("train", "expert", "--domain", "D1", "--corpus", "/work/corpus", "--out", "runs/D1", "--init", "runs/all/best.pt");
+            train.AddCommand<TrainGateCommand>("gate").WithDescription("Train a classic or enhanced gate over frozen experts on the pooled train splits.")
+                .WithExample("train", "gate", "--kind", "classic", "--corpus", "/work/corpus", "--out", "runs/gate-classic", "--experts", "runs/D1,runs/D2,runs/D3,runs/D4");
+        });
+        config.AddCommand<EvalCommand>("eval").WithDescription("EER and minDCF per domain and pooled (bootstrap 95 % CIs) for every expert, the uniform ensemble and the MoE modes.")
+            .WithExample("eval", "--bundle", "models/default", "--manifest", "/work/corpus/manifest.csv", "--out", "eval/default");
+        config.AddCommand<BundleCommand>("bundle").WithDescription("Export trained experts and gates to a model bundle (ONNX + moe.json with calibration).");
+    }
+}
+
+public class TrainRunSettings : CommandSettings
+{
+    [CommandOption("--corpus <DIR>"), Description("Corpus folder holding manifest.csv (path,label,domain,split,...).")]
+    public string Corpus { get; init; } = "";
+    [CommandOption("--out <DIR>"), Description("Run folder: checkpoints after every epoch, state.json, best.pt.")]
+    public string Out { get; init; } = "";
+    [CommandOption("--epochs <N>"), DefaultValue(30)] public int Epochs { get; init; } = 30;
+    [CommandOption("--batch <N>"), DefaultValue(32), Description("Batch size (the reference uses 64; 32 suits two cores).")]
+    public int Batch { get; init; } = 32;
+    [CommandOption("--batches-per-epoch <N>"), Description("Default: about one pass over the training clips.")]
+    public int? BatchesPerEpoch { get; init; }
+    [CommandOption("--seed <N>"), DefaultValue(1)] public int Seed { get; init; } = 1;
+    [CommandOption("--lr <X>"), DefaultValue(1e-4)] public double Lr { get; init; } = 1e-4;
+    [CommandOption("--patience <N>"), DefaultValue(5), Description("Early stopping: epochs without a better dev EER.")]
+    public int Patience { get; init; } = 5;
+    [CommandOption("--threads <N>"), DefaultValue(2)] public int Threads { get; init; } = 2;
+    [CommandOption("--max-dev-clips <N>"), Description("Score at most N dev clips per class (and domain, for gates) after each epoch.")]
+    public int? MaxDevClips { get; init; }
+    [CommandOption("--resume"), Description("Continue the run in --out after its last finished epoch.")]
+    public bool Resume { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Corpus)) return ValidationResult.Error("--corpus is required");
+        if (string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--out is required");
+        if (Epochs < 1 || Batch < 2 || Threads < 1) return ValidationResult.Error("--epochs >= 1, --batch >= 2 and --threads >= 1 are required");
+        return ValidationResult.Success();
+    }
+
+    internal TrainingOptions Options(string? init = null) => new()
+    {
+        OutDir = Out, Epochs = Epochs, BatchSize = Batch, BatchesPerEpoch = BatchesPerEpoch, Seed = Seed, LearningRate = Lr,
+        Patience = Patience, Threads = Threads, MaxDevClipsPerClass = MaxDevClips, Resume = Resume, InitWeights = init,
+        Log = line => AnsiConsole.MarkupLine($"[grey]{DateTime.UtcNow:HH:mm:ss}[/] {Markup.Escape(line)}"),
+    };
+}
+
+public sealed class TrainExpertSettings : TrainRunSettings
+{
+    [CommandOption("--domain <D>"), Description("Corpus domain (D1..D4), or 'all' to pretrain on the pooled domains.")]
+    public string Domain { get; init; } = "";
+    [CommandOption("--init <CHECKPOINT>"), Description("Start from these weights (a .pt or a run folder's best.pt), e.g. the pooled pretraining run.")]
+    public string? Init { get; init; }
+
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(Domain) ? ValidationResult.Error("--domain is required (D1..D4 or all)") : base.Validate();
+}
+
+public sealed class TrainExpertCommand : Command<TrainExpertSettings>
+{
+    public override int Execute(CommandContext context, TrainExpertSettings s, CancellationToken cancellationToken)
+    {
+        string? init = s.Init is null ? null : BundleBuilder.WeightsFile(s.Init);
+        if (init is not null && !File.Exists(init)) return CommandErrors.Fail($"--init: {init} not found");
+        return CommandErrors.Run(() =>
+        {
+            var result = TrainingPipeline.TrainExpert(s.Corpus, s.Domain, s.Options(init));
+            AnsiConsole.MarkupLine($"best dev EER {ExpertTrainer.Pct(result.State.BestDevEer)} at epoch {result.State.BestEpoch}: {Markup.Escape(result.BestWeights)}");
+        });
+    }
+}
+
+public sealed class TrainGateSettings : TrainRunSettings
+{
+    [CommandOption("--kind <KIND>"), Description("classic (linear over the raw window) or enhanced (over the experts' embeddings).")]
+    public string Kind { get; init; } = "classic";
+    [CommandOption("--experts <LIST>"), Description("Comma-separated expert run folders or .pt files, in bundle order.")]
+    public string Experts { get; init; } = "";
+    [CommandOption("--crops-per-clip <N>"), DefaultValue(2), Description("Random 3 s crops per training clip in the cached expert outputs.")]
+    public int CropsPerClip { get; init; } = 2;
+    [CommandOption("--max-train-clips <N>"), Description("Cache at most N training clips per domain and class (spread evenly).")]
+    public int? MaxTrainClips { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        if (Kind is not ("classic" or "enhanced")) return ValidationResult.Error("--kind must be classic or enhanced");
+        if (string.IsNullOrWhiteSpace(Experts)) return ValidationResult.Error("--experts is required");
+        return base.Validate();
+    }
+}
+
+public sealed class TrainGateCommand : Command<TrainGateSettings>
+{
+    public override int Execute(CommandContext context, TrainGateSettings s, CancellationToken cancellationToken)
+    {
+        var experts = s.Experts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BundleBuilder.WeightsFile).ToList();
+        if (experts.FirstOrDefault(e => !File.Exists(e)) is { } missing) return CommandErrors.Fail($"--experts: {missing} not found");
+        var kind = s.Kind == "classic" ? GateKind.Classic : GateKind.Enhanced;
+        return CommandErrors.Run(() =>
+        {
+            var result = TrainingPipeline.TrainGate(s.Corpus, kind, experts, s.Options(), s.CropsPerClip, s.MaxTrainClips);
+            AnsiConsole.MarkupLine($"best dev EER {ExpertTrainer.Pct(result.State.BestDevEer)} at epoch {result.State.BestEpoch}: {Markup.Escape(result.BestWeights)}");
+        });
+    }
+}
+
+public sealed class BundleSettings : CommandSettings
+{
+    [CommandOption("--corpus <DIR>"), Description("Corpus whose pooled dev splits fit the calibration.")]
+    public string Corpus { get; init; } = "";
+    [CommandOption("--out <DIR>"), Description("Bundle folder to write (moe.json + ONNX files).")]
+    public string Out { get; init; } = "";
+    [CommandOption("--expert <DOMAIN=RUN>"), Description("Repeatable: domain=run folder or .pt, in bundle order.")]
+    public string[] Experts { get; init; } = [];
+    [CommandOption("--classic-gate <RUN>")] public string ClassicGate { get; init; } = "";
+    [CommandOption("--enhanced-gate <RUN>")] public string? EnhancedGate { get; init; }
+    [CommandOption("--name <NAME>"), DefaultValue("moe-default")] public string Name { get; init; } = "moe-default";
+    [CommandOption("--version <VERSION>"), DefaultValue("1.0.0")] public string Version { get; init; } = "1.0.0";
+    [CommandOption("--top-k <K>"), DefaultValue(2)] public int TopK { get; init; } = 2;
+
+    public override ValidationResult Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Corpus) || string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--corpus and --out are required");
+        if (Experts.Length == 0 || Experts.Any(e => !e.Contains('='))) return ValidationResult.Error("give each expert as --expert DOMAIN=RUN");
+        if (string.IsNullOrWhiteSpace(ClassicGate)) return ValidationResult.Error("--classic-gate is required");
+        return ValidationResult.Success();
+    }
+}
+
+public sealed class BundleCommand : Command<BundleSettings>
+{
+    public override int Execute(CommandContext context, BundleSettings s, CancellationToken cancellationToken)
+    {
+        var experts = s.Experts.Select(e => e.Split('=', 2)).Select(p => new ExpertSource(p[0].Trim(), p[1].Trim())).ToList();
+        var files = experts.Select(e => BundleBuilder.WeightsFile(e.Weights)).Append(BundleBuilder.WeightsFile(s.ClassicGate));
+        if (s.EnhancedGate is not null) files = files.Append(BundleBuilder.WeightsFile(s.EnhancedGate));
+        if (files.FirstOrDefault(f => !File.Exists(f)) is { } missing) return CommandErrors.Fail($"{missing} not found");
+        return CommandErrors.Run(() =>
+        {
+            var m = BundleBuilder.Build(new BundleRequest
+            {
+                OutDir = s.Out, Corpus = s.Corpus, Experts = experts, ClassicGate = s.ClassicGate, EnhancedGate = s.EnhancedGate,
+                Name = s.Name, Version = s.Version, TopK = s.TopK,
+                Log = line => AnsiConsole.MarkupLine(Markup.Escape(line)),
+            });
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(s.Out, "moe.json"))}: {m.Experts.Count} experts, calibration a={m.Calibration.A:F3} b={m.Calibration.B:F3}");
+        });
+    }
+}
+
+public sealed class EvalSettings : CommandSettings
+{
+    [CommandOption("--bundle <DIR>")] public string Bundle { get; init; } = "";
+    [CommandOption("--manifest <CSV>"), Description("Corpus manifest.csv (or its folder).")] public string Manifest { get; init; } = "";
+    [CommandOption("--split <SPLIT>"), DefaultValue("test")] public string Split { get; init; } = "test";
+    [CommandOption("--out <PREFIX>"), Description("Writes PREFIX.md and PREFIX.json."), DefaultValue("eval")] public string Out { get; init; } = "eval";
+    [CommandOption("--bootstrap <N>"), DefaultValue(1000)] public int Bootstrap { get; init; } = 1000;
+
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(Bundle) || string.IsNullOrWhiteSpace(Manifest) ? ValidationResult.Error("--bundle and --manifest are required")
+        : Bootstrap < 10 ? ValidationResult.Error("--bootstrap must be at least 10") : ValidationResult.Success();
+}
+
+public sealed class EvalCommand : Command<EvalSettings>
+{
+    public override int Execute(CommandContext context, EvalSettings s, CancellationToken cancellationToken) => CommandErrors.Run(() =>
+    {
+        var report = MoeFunctions.Training.Evaluation.Evaluator.Evaluate(s.Bundle, s.Manifest, s.Split, s.Bootstrap, line => AnsiConsole.MarkupLine(Markup.Escape(line)));
+        var dir = Path.GetDirectoryName(Path.GetFullPath(s.Out))!;
+        Directory.CreateDirectory(dir);
+        var markdown = MoeFunctions.Training.Evaluation.Evaluator.Markdown(report);
+        File.WriteAllText(s.Out + ".md", markdown);
+        File.WriteAllText(s.Out + ".json", MoeFunctions.Training.Evaluation.Evaluator.Json(report));
+        Console.WriteLine(markdown);
+    });
+}
+
+/// <summary>Bad input gets a clear message and exit code 1, never a stack trace.</summary>
+internal static class CommandErrors
+{
+    public static int Fail(string message)
+    {
+        AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        return 1;
+    }
+
+    public static int Run(Action action)
+    {
+        try { action(); return 0; }
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException or BundleException or ArgumentException)
+        {
+            return Fail(e.Message);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using MoeFunctions.Training.Data;
+using MoeFunctions.Training.Evaluation;
+using MoeFunctions.Training.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MoeFunctions.Training;
+
+/// <summary>What a finished (or stopped) run leaves behind.</summary>
+public sealed record TrainingResult(string OutDir, string BestWeights, RunState State);
+
+/// <summary>
+/// Trains one LCNN expert as the reference does: balanced batches of random 3 s crops, cross-entropy, AdamW, cosine
+/// schedule per epoch, early stopping on the dev split's EER (middle window per file). Checkpoints after every epoch.
+/// </summary>
+public static class ExpertTrainer
+{
+    public static TrainingResult Train(IReadOnlyList<Clip> train, IReadOnlyList<Clip> dev, TrainingOptions o)
+    {
+        torch.set_num_threads(o.Threads);
+        torch.random.manual_seed(o.Seed);
+        var sampler = new BalancedSampler(train);
+        dev = Subset(dev, o.MaxDevClipsPerClass);
+        using var frontEnd = new TorchLogMel();
+        using var model = new Lcnn();
+        if (o.InitWeights is not null) model.load(o.InitWeights);
+        var optimizer = torch.optim.AdamW(model.parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
+        var state = new RunState { Kind = "expert", Seed = o.Seed };
+        if (o.Resume && Checkpoints.LoadState(o.OutDir) is { } saved)
+        {
+            Checkpoints.Restore(o.OutDir, model, optimizer);
+            state = saved;
+            o.Log($"resumed {o.OutDir} after epoch {state.EpochsDone} (best dev EER {Pct(state.BestDevEer)} at epoch {state.BestEpoch})");
+        }
+        int batches = o.BatchesPerEpoch ?? Math.Max(1, (int)Math.Ceiling(sampler.Count / (double)o.BatchSize));
+        o.Log($"expert: {train.Count} train clips, {dev.Count} dev clips, {batches} batches of {o.BatchSize} per epoch, up to {o.Epochs} epochs");
+
+        while (state.EpochsDone < o.Epochs && !state.Stopped)
+        {
+            int epoch = state.EpochsDone + 1;
+            var watch = Stopwatch.StartNew();
+            double lr = o.LearningRateAt(epoch - 1);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            torch.random.manual_seed(o.Seed * 1000 + epoch);
+            model.train();
+            double lossSum = 0;
+            int n = 0;
+            foreach (var (waves, labels) in sampler.Epoch(o.Seed, epoch, o.BatchSize, batches))
+            {
+                using var scope = NewDisposeScope();
+                var x = frontEnd.Compute(tensor(waves).reshape(o.BatchSize, -1));
+                var (logits, _) = model.Logits(x);
+                var loss = nn.functional.cross_entropy(logits, tensor(labels));
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>();
+                n++;
+            }
+            double devEer = dev.Count > 0 ? DevEer(model, frontEnd, dev, o.BatchSize) : double.NaN;
+            bool better = !(devEer >= state.BestDevEer); // NaN (no dev split) counts as better: keep the latest
+            var report = new EpochReport(epoch, lossSum / Math.Max(1, n), devEer, watch.Elapsed.TotalSeconds, lr);
+            int without = better ? 0 : state.EpochsWithoutImprovement + 1;
+            state = state with
+            {
+                EpochsDone = epoch,
+                BestDevEer = better ? devEer : state.BestDevEer,
+                BestEpoch = better ? epoch : state.BestEpoch,
+                EpochsWithoutImprovement = without,
+                Stopped = without >= o.Patience,
+                History = [.. state.History, report],
+            };
+            Checkpoints.Save(o.OutDir, model, optimizer, state, better);
+            o.Log($"epoch {epoch}: loss {report.Loss:F4}, dev EER {Pct(devEer)}, lr {lr:E2}, {report.Seconds:F1} s" +
+                  (state.Stopped ? $" - early stop (no better dev EER for {o.Patience} epochs)" : ""));
+        }
+        return new TrainingResult(o.OutDir, Path.Combine(o.OutDir, Checkpoints.BestWeights), state);
+    }
+
+    /// <summary>The first <paramref name="perClass"/> clips of each class in manifest order (deterministic).</summary>
+    public static IReadOnlyList<Clip> Subset(IReadOnlyList<Clip> clips, int? perClass) =>
+        perClass is not { } n ? clips : clips.Where(c => !c.Spoof).Take(n).Concat(clips.Where(c => c.Spoof).Take(n)).ToList();
+
+    public static string Pct(double v) => double.IsFinite(v) ? $"{100 * v:F2} %" : "n/a";
+
+    private static double DevEer(Lcnn model, TorchLogMel frontEnd, IReadOnlyList<Clip> dev, int batch)
+    {
+        var (probs, _) = ExpertScorer.Score(model, frontEnd, dev.Select(c => ClipStore.MiddleWindow(c.Samples)).ToList(), batch);
+        if (dev.All(c => c.Spoof) || dev.All(c => !c.Spoof)) return double.NaN;
+        return Metrics.Eer(probs.Select(p => (double)p).ToList(), dev.Select(c => c.Spoof).ToList());
+    }
+}
+
+/// <summary>Runs an expert in eval mode over windows: P(spoof) and embeddings per window.</summary>
+public static class ExpertScorer
+{
+    public static (float[] SpoofProbs, float[][] Embeddings) Score(Lcnn model, TorchLogMel frontEnd, IReadOnlyList<float[]> windows, int batch = 32)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        var probs = new float[windows.Count];
+        var embeddings = new float[windows.Count][];
+        for (int start = 0; start < windows.Count; start += batch)
+        {
+            using var scope = NewDisposeScope();
+            int count = Math.Min(batch, windows.Count - start);
+            var flat = new float[count * windows[0].Length];
+            for (int i = 0; i < count; i++) windows[start + i].CopyTo(flat, i * windows[0].Length);
+            var (p, e) = model.forward(frontEnd.Compute(tensor(flat).reshape(count, -1)));
+            var pd = p.data<float>().ToArray();
+            var ed = e.data<float>().ToArray();
+            for (int i = 0; i < count; i++)
+            {
+                probs[start + i] = pd[i * 2 + 1];
+                embeddings[start + i] = ed.AsSpan(i * 64, 64).ToArray();
+            }
+        }
+        return (probs, embeddings);
+    }
+}

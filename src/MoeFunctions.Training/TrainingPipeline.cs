@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using MoeFunctions.Detection;
+using MoeFunctions.Training.Data;
+using MoeFunctions.Training.Networks;
+
+namespace MoeFunctions.Training;
+
+/// <summary>Corpus-level entry points behind `moe train` and `moe bundle`.</summary>
+public static class TrainingPipeline
+{
+    /// <summary>Domain "all" (or null) pools every domain: the pretraining run whose best.pt seeds the per-domain experts (--init).</summary>
+    public static TrainingResult TrainExpert(string corpus, string? domain, TrainingOptions o)
+    {
+        var manifest = CorpusManifest.Load(corpus);
+        string? d = domain is null || domain.Equals("all", StringComparison.OrdinalIgnoreCase) ? null : domain;
+        var trainEntries = manifest.Select(d, "train").ToList();
+        if (trainEntries.Count == 0)
+            throw new InvalidOperationException($"no train clips for domain '{domain}' in {manifest.Root} (domains: {string.Join(", ", manifest.Domains)})");
+        o.Log($"decoding {trainEntries.Count} train clips of {domain ?? "all domains"} ...");
+        var train = ClipStore.Load(manifest, trainEntries);
+        var dev = ClipStore.Load(manifest, manifest.Select(d, "dev"));
+        Directory.CreateDirectory(o.OutDir);
+        WriteProvenance(o.OutDir, manifest, trainEntries.Concat(manifest.Select(d, "dev")), domain ?? "all");
+        return ExpertTrainer.Train(train, dev, o);
+    }
+
+    public static TrainingResult TrainGate(string corpus, GateKind kind, IReadOnlyList<string> expertWeights, TrainingOptions o, int cropsPerClip = 2, int? maxTrainClipsPerClass = null)
+    {
+        var manifest = CorpusManifest.Load(corpus);
+        var experts = expertWeights.Select(Export.LoadExpert).ToList();
+        try
+        {
+            o.Log($"decoding pooled train/dev clips and caching {experts.Count} frozen experts' outputs ...");
+            var train = ClipStore.Load(manifest, manifest.Select(split: "train"));
+            var dev = ClipStore.Load(manifest, manifest.Select(split: "dev"));
+            var trainCache = GateTrainer.TrainCache(experts, SubsetPerDomain(train, maxTrainClipsPerClass), cropsPerClip, o.Seed);
+            var devCache = GateTrainer.DevCache(experts, SubsetPerDomain(dev, o.MaxDevClipsPerClass));
+            TorchSharp.torch.random.manual_seed(o.Seed);
+            using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> gate =
+                kind == GateKind.Classic ? new ClassicGate(experts.Count) : new EnhancedGate(experts.Count);
+            Directory.CreateDirectory(o.OutDir);
+            WriteProvenance(o.OutDir, manifest, manifest.Select(split: "train").Concat(manifest.Select(split: "dev")), "all");
+            File.WriteAllLines(Path.Combine(o.OutDir, "experts.txt"), expertWeights.Select(Path.GetFullPath));
+            return GateTrainer.Train(gate, trainCache, devCache, o);
+        }
+        finally { experts.ForEach(e => e.Dispose()); }
+    }
+
+    /// <summary>Caps clips per (domain, class), spread evenly over each group, so every domain stays represented.</summary>
+    public static IReadOnlyList<Clip> SubsetPerDomain(IReadOnlyList<Clip> clips, int? perClass) =>
+        perClass is not { } n ? clips : clips.GroupBy(c => (c.Entry.Domain, c.Spoof))
+            .SelectMany(g => { var l = g.ToList(); return l.Count <= n ? l : Enumerable.Range(0, n).Select(i => l[i * l.Count / n]); }).ToList();
+
+    /// <summary>provenance.json: the corpus sources and licences a run saw (data-licence bookkeeping for the bundle).</summary>
+    private static void WriteProvenance(string dir, CorpusManifest manifest, IEnumerable<CorpusEntry> used, string domain)
+    {
+        var list = used.ToList();
+        var manifestPath = Path.Combine(manifest.Root, "manifest.csv");
+        var provenance = new
+        {
+            corpus = manifest.Root,
+            manifestSha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(manifestPath))),
+            domain,
+            sources = list.Select(e => e.Source).Distinct().Order().ToList(),
+            licenses = list.Select(e => e.License).Distinct().Order().ToList(),
+            clips = list.Count,
+        };
+        File.WriteAllText(Path.Combine(dir, "provenance.json"), JsonSerializer.Serialize(provenance, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    public static IReadOnlyList<string> ProvenanceSources(string runDir)
+    {
+        var path = Path.Combine(runDir, "provenance.json");
+        if (!File.Exists(path)) return [];
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.GetProperty("sources").EnumerateArray().Select(e => e.GetString()!).ToList();
+    }
+}

@@ -1,0 +1,57 @@
+using MoeFunctions.Detection;
+
+namespace MoeFunctions.Training.Tests;
+
+/// <summary>The `moe train expert` / `train gate` / `bundle` path end to end on the tiny corpus: the bundle it writes loads and verifies.</summary>
+[Collection(TinyCorpusCollection.Name)]
+public class PipelineTests(TinyCorpus corpus)
+{
+    private static TrainingOptions Options(string dir, string? init = null) => new()
+    {
+        OutDir = dir, Epochs = 1, BatchSize = 8, BatchesPerEpoch = 2, Seed = 3, InitWeights = init, Log = _ => { },
+    };
+
+    [Fact]
+    public void ExpertsGatesAndBundleMakeAVerifiedBundle()
+    {
+        var root = Directory.CreateTempSubdirectory("moe-pipeline-").FullName;
+        try
+        {
+            string Dir(string name) => Path.Combine(root, name);
+            var d1 = TrainingPipeline.TrainExpert(corpus.Root, "D1", Options(Dir("D1")));
+            var d2 = TrainingPipeline.TrainExpert(corpus.Root, "D2", Options(Dir("D2"), init: d1.BestWeights));
+            Assert.True(File.Exists(d2.BestWeights));
+            var experts = new[] { d1.BestWeights, d2.BestWeights };
+            var classic = TrainingPipeline.TrainGate(corpus.Root, GateKind.Classic, experts, Options(Dir("gate-classic")), cropsPerClip: 1);
+            var enhanced = TrainingPipeline.TrainGate(corpus.Root, GateKind.Enhanced, experts, Options(Dir("gate-enhanced")), cropsPerClip: 1);
+            Assert.Equal(1, classic.State.EpochsDone);
+            Assert.Equal("gate-enhanced", enhanced.State.Kind);
+
+            BundleBuilder.Build(new BundleRequest
+            {
+                OutDir = Dir("bundle"), Corpus = corpus.Root, Log = _ => { },
+                Experts = [new ExpertSource("D1", Dir("D1")), new ExpertSource("D2", Dir("D2"))],
+                ClassicGate = Dir("gate-classic"), EnhancedGate = Dir("gate-enhanced"),
+            });
+            var bundle = ModelBundle.Load(Dir("bundle"));
+            Assert.True(bundle.Manifest.Trained);
+            Assert.Equal(["D1", "D2"], bundle.Manifest.Experts.Select(e => e.Domain));
+            Assert.NotNull(bundle.Manifest.Gates.Enhanced);
+            Assert.True(double.IsFinite(bundle.Manifest.Calibration.A) && double.IsFinite(bundle.Manifest.Calibration.B));
+            Assert.Equal(["espeak-ng", "sox"], bundle.Manifest.Training!.Sources);
+
+            // moe eval on the dev split (the tiny corpus has no test split): every system, both scorings, per domain and pooled.
+            var report = MoeFunctions.Training.Evaluation.Evaluator.Evaluate(Dir("bundle"), corpus.Root, "dev", bootstrap: 50, log: _ => { });
+            string[] systems = ["expert expert-D1", "expert expert-D2", "uniform ensemble", "classic MoE sparse top-1", "classic MoE sparse top-2",
+                "classic MoE dense", "classic MoE cascade", "enhanced MoE dense"];
+            Assert.Equal(systems.Order(), report.Rows.Select(r => r.System).Distinct().Order());
+            Assert.Equal(systems.Length * 2 * 3, report.Rows.Count); // 2 scorings x (D1, D2, pooled)
+            Assert.All(report.Rows, r => { Assert.InRange(r.Eer, 0, 1); Assert.InRange(r.MinDcf, 0, double.MaxValue); });
+            Assert.All(report.Rows.Where(r => r.Domain == "pooled"), r => Assert.Equal(12, r.Files));
+            var md = MoeFunctions.Training.Evaluation.Evaluator.Markdown(report);
+            Assert.Contains("## whole file", md);
+            Assert.Contains("## middle window", md);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+}

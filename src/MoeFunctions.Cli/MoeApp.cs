@@ -1,4 +1,5 @@
 using MoeFunctions.Cli.Commands.Scan;
+using MoeFunctions.Cli.Commands.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -33,8 +34,6 @@ public static class MoeApp
         });
 
         ScanCommand.Register(config);
-        // The lead adds the other command groups here:
-        // TrainingCommands.Register(config);
-        // CorpusCommands.Register(config);
+        TrainingCommands.Register(config);
     }
 }

@@ -10,6 +10,7 @@ public sealed class CloudStorage
     public CloudStorage(BlobServiceClient blobs, QueueServiceClient queues, TableServiceClient tables, MoeCloudOptions options)
     {
         Blobs = blobs;
+        Queues = queues;
         Uploads = blobs.GetBlobContainerClient(options.UploadsContainer);
         Clips = blobs.GetBlobContainerClient(options.ClipsContainer);
         Results = blobs.GetBlobContainerClient(options.ResultsContainer);
@@ -18,6 +19,8 @@ public sealed class CloudStorage
     }
 
     public BlobServiceClient Blobs { get; }
+    /// <summary>Built with base64 message encoding (see ClipsQueue).</summary>
+    public QueueServiceClient Queues { get; }
     public BlobContainerClient Uploads { get; }
     public BlobContainerClient Clips { get; }
     public BlobContainerClient Results { get; }

@@ -48,6 +48,8 @@ public static class MoeAppServices
                 sp.GetRequiredService<ILogger<BundleWindowScorer>>());
         });
         services.AddHostedService<ScorerWarmUp>();
+        if (!string.IsNullOrWhiteSpace(config[CloudClients.StorageConnection]))
+            services.AddHostedService<DevelopmentStorageBootstrap>();
 
         services.AddSingleton<FinalizeStage>();
         services.AddSingleton<IngestStage>();
@@ -74,6 +76,30 @@ public sealed class ScorerWarmUp(IServiceProvider services, MoeCloudOptions opti
     {
         if (options.Role != DeploymentRole.Ingest) services.GetRequiredService<IWindowScorer>();
         return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// With a connection string (Azurite, development) the app creates its containers, queues and table at start, so
+/// `func start` works on an empty Azurite. In Azure the infra creates them and the identity has data rights only.
+/// </summary>
+public sealed class DevelopmentStorageBootstrap(CloudStorage storage, MoeCloudOptions options, ILogger<DevelopmentStorageBootstrap> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await storage.EnsureCreatedAsync(cancellationToken);
+            await storage.Queues.GetQueueClient(options.ClipsQueue + "-poison").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            if (options.Notifier == NotifierKind.StorageQueue)
+                await storage.Queues.GetQueueClient(options.NotificationQueue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Could not create the storage resources; the functions fail until they exist");
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

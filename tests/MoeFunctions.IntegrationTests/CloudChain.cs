@@ -56,12 +56,9 @@ public sealed class CloudChain : IAsyncDisposable
     public QueueClient Poison { get; }
     public int MaxDequeueCount { get; }
 
-    public async Task CreateAsync()
-    {
-        await Storage.EnsureCreatedAsync();
-        await Notifications.CreateIfNotExistsAsync();
-        await Poison.CreateIfNotExistsAsync();
-    }
+    /// <summary>What the app does at start on Azurite: its development bootstrap creates containers, queues and the table.</summary>
+    public Task CreateAsync() =>
+        Host.Services.GetServices<IHostedService>().OfType<DevelopmentStorageBootstrap>().Single().StartAsync(CancellationToken.None);
 
     private TestFunctionContext Context(string function) => new(Host.Services, function);
 

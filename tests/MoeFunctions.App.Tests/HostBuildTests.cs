@@ -49,6 +49,22 @@ public sealed class HostBuildTests
         Assert.Equal("scan-results", sender.EntityPath);
     }
 
+    [Fact]
+    public void Azure_monitor_exporter_is_added_when_its_connection_string_is_set()
+    {
+        var settings = AppTestHost.SampleSettings();
+        settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/";
+        using var host = AppTestHost.Build(settings);
+        Assert.NotNull(host.Services.GetRequiredService<OpenTelemetry.Trace.TracerProvider>());
+        using var plain = AppTestHost.Build(AppTestHost.SampleSettings());
+        Assert.NotNull(plain.Services.GetRequiredService<OpenTelemetry.Trace.TracerProvider>());
+
+        static bool ExporterConfigured(IServiceProvider sp) =>
+            sp.GetServices<IConfigureOptions<Azure.Monitor.OpenTelemetry.Exporter.AzureMonitorExporterOptions>>().Any();
+        Assert.True(ExporterConfigured(host.Services));
+        Assert.False(ExporterConfigured(plain.Services));
+    }
+
     [Theory]
     [InlineData("Moe__UploadsContainer", "", "Moe__UploadsContainer")]
     [InlineData("Moe__ClipsQueue", " ", "Moe__ClipsQueue")]

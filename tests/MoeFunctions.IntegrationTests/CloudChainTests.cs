@@ -162,6 +162,23 @@ public sealed class CloudChainTests(AzuriteFixture azurite)
         Assert.Equal(ScanStatus.Failed, (await chain.Storage.Scans.GetAsync(report.ScanId))!.Status);
     }
 
+    [Fact]
+    public async Task Every_workflow_log_line_carries_the_scan_id()
+    {
+        var logs = new LogCapture();
+        await using var chain = new CloudChain(azurite, services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        await chain.CreateAsync();
+        var report = await chain.IngestAsync(await chain.UploadAsync(TestMedia.SpeechWav(), "logged.wav"));
+        await chain.IngestAsync(await chain.UploadAsync(TestMedia.SpeechWav(), "logged.wav")); // a re-upload: a second scan id
+        await chain.DrainAsync();
+
+        var workflow = logs.Records.Where(r => r.Category.StartsWith("MoeFunctions.Scanning.Cloud.") && !r.Category.EndsWith("BundleWindowScorer")).ToList();
+        Assert.True(workflow.Count >= 2 * (report.Batches + 2), $"{workflow.Count} workflow log lines");
+        Assert.All(workflow, r => Assert.True(r.Scope.ContainsKey("scanId"), $"no scanId on '{r.Message}' ({r.Category})"));
+        Assert.Equal(2, workflow.Select(r => r.Scope["scanId"]).Distinct().Count());
+        Assert.Contains(workflow, r => r.Category.EndsWith("FinalizeStage") && r.Message.Contains("finalized"));
+    }
+
     private sealed class CapturingSender : ServiceBusSender
     {
         public List<ServiceBusMessage> Sent { get; } = [];

@@ -24,6 +24,8 @@ public static class AppTestHost
     {
         var builder = FunctionsApplication.CreateBuilder([]);
         builder.Configuration.AddInMemoryCollection(settings.Select(kv => new KeyValuePair<string, string?>(kv.Key.Replace("__", ":"), kv.Value)));
+        // The Functions host passes its gRPC endpoint at start; resolving the worker's hosted services needs one. Never dialled: the host is not started.
+        builder.Configuration["Functions:Worker:HostEndpoint"] = "http://127.0.0.1:9";
         builder.Services.AddMoeCloud(builder.Configuration);
         builder.Services.AddMoeTelemetry(builder.Configuration);
         overrides?.Invoke(builder.Services);

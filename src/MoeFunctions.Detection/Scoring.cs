@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
 
 namespace MoeFunctions.Detection;
 
@@ -11,6 +14,8 @@ public sealed record ScorerOptions
     public int? TopK { get; init; }
     public GateKind? Gate { get; init; }
     public double? CascadeMargin { get; init; }
+    /// <summary>Decision threshold the cascade compares against; null = the bundle's decision threshold.</summary>
+    public double? Threshold { get; init; }
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
     /// <summary>ONNX Runtime intra-op threads; 0 = runtime default.</summary>
     public int IntraOpThreads { get; init; }
@@ -29,15 +34,277 @@ public sealed record WindowScore(double SpoofProbability, double FusedBonafide, 
 /// <summary>Gate -> selected experts -> fusion -> calibration, over batches of 48,000-sample windows. Sessions are created once; thread-safe for concurrent Score calls.</summary>
 public sealed class MoeScorer : IDisposable
 {
-    public MoeScorer(ModelBundle bundle, ScorerOptions? options = null, ILogger? logger = null) =>
-        throw new NotImplementedException();
+    private const int FeatureLength = ModelNames.Mels * ModelNames.Frames;
+    private static readonly string[] ExpertOutputs = [ModelNames.ExpertProbs, ModelNames.ExpertEmbedding];
+    private static readonly string[] GateOutputs = [ModelNames.GateWeights];
+
+    private readonly SessionOptions _sessionOptions;
+    private readonly InferenceSession[] _experts;
+    private readonly InferenceSession? _classicGate;
+    private readonly InferenceSession? _enhancedGate;
+    private readonly ConcurrentBag<LogMelFrontEnd> _frontEnds = [];
+    private readonly int _e;
+
+    public MoeScorer(ModelBundle bundle, ScorerOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        options ??= new ScorerOptions();
+        var m = bundle.Manifest;
+        Bundle = bundle;
+        _e = m.Experts.Count;
+        Mode = options.Mode ?? m.Routing.Mode;
+        Gate = Mode == RoutingMode.Dense ? options.Gate ?? m.Routing.Gate : GateKind.Classic;
+        TopK = Mode switch { RoutingMode.Dense => _e, RoutingMode.Cascade => 1, _ => options.TopK ?? m.Routing.TopK };
+        CascadeMargin = options.CascadeMargin ?? m.Routing.CascadeMargin;
+        Threshold = options.Threshold ?? m.Decision.Threshold;
+        if (TopK < 1 || TopK > _e) throw new ArgumentOutOfRangeException(nameof(options), $"topK {TopK} must be in 1..{_e}");
+        if (Gate == GateKind.Enhanced && m.Gates.Enhanced is null)
+            throw new InvalidOperationException($"bundle '{m.Name}' has no enhanced gate; use the classic gate");
+        if (options.Gate == GateKind.Enhanced && Mode != RoutingMode.Dense)
+            throw new InvalidOperationException("the enhanced gate needs every expert's embedding: it runs in dense mode only");
+
+        (_sessionOptions, ActiveDevice) = CreateOptions(options, logger);
+        try
+        {
+            _experts = m.Experts.Select(x => new InferenceSession(bundle.PathOf(x.File), _sessionOptions)).ToArray();
+            if (Gate == GateKind.Classic) _classicGate = new InferenceSession(bundle.PathOf(m.Gates.Classic!.File), _sessionOptions);
+            else _enhancedGate = new InferenceSession(bundle.PathOf(m.Gates.Enhanced!.File), _sessionOptions);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
 
     /// <summary>"cpu" or "cuda": what actually runs (CUDA falls back to CPU with one warning).</summary>
-    public string ActiveDevice => throw new NotImplementedException();
+    public string ActiveDevice { get; }
+    public ModelBundle Bundle { get; }
+    public RoutingMode Mode { get; }
+    public GateKind Gate { get; }
+    /// <summary>Experts per window in sparse mode; E in dense mode; the first round's 1 in cascade mode.</summary>
+    public int TopK { get; }
+    public double CascadeMargin { get; }
+    public double Threshold { get; }
 
-    public ModelBundle Bundle => throw new NotImplementedException();
+    private static (SessionOptions, string) CreateOptions(ScorerOptions options, ILogger? logger)
+    {
+        SessionOptions NewOptions()
+        {
+            var o = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            if (options.IntraOpThreads > 0) o.IntraOpNumThreads = options.IntraOpThreads;
+            return o;
+        }
 
-    public IReadOnlyList<WindowScore> Score(IReadOnlyList<float[]> windows) => throw new NotImplementedException();
+        var so = NewOptions();
+        if (options.Device != ExecutionDevice.Cuda) return (so, "cpu");
+        try
+        {
+            so.AppendExecutionProvider_CUDA(0);
+            return (so, "cuda");
+        }
+        // The CPU runtime package lacks the CUDA entry point; the GPU package throws when CUDA/cuDNN libraries are missing.
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            so.Dispose();
+            logger?.LogWarning("CUDA was requested but is not available ({Reason}); scoring on the CPU", e.Message);
+            return (NewOptions(), "cpu");
+        }
+    }
 
-    public void Dispose() { }
+    public IReadOnlyList<WindowScore> Score(IReadOnlyList<float[]> windows)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        var n = windows.Count;
+        if (n == 0) return [];
+        for (var i = 0; i < n; i++)
+            if (windows[i] is not { Length: ModelNames.WindowSamples })
+                throw new ArgumentException($"window {i} must have {ModelNames.WindowSamples} samples", nameof(windows));
+        if (n <= MaxBatch) return ScoreBatch(windows);
+        // Bound the feature buffers (about 100 KB per window) for callers that pass a whole file at once.
+        var all = new List<WindowScore>(n);
+        for (var start = 0; start < n; start += MaxBatch)
+            all.AddRange(ScoreBatch(windows.Skip(start).Take(MaxBatch).ToArray()));
+        return all;
+    }
+
+    /// <summary>Largest number of windows scored in one pass; longer lists are split.</summary>
+    public const int MaxBatch = 64;
+
+    private IReadOnlyList<WindowScore> ScoreBatch(IReadOnlyList<float[]> windows)
+    {
+        var n = windows.Count;
+
+        var features = ArrayPool<float>.Shared.Rent(n * FeatureLength);
+        try
+        {
+            ComputeFeatures(windows, features);
+            var bona = new float[n][];
+            for (var i = 0; i < n; i++) { bona[i] = new float[_e]; Array.Fill(bona[i], float.NaN); }
+
+            float[][] weights;
+            if (Gate == GateKind.Enhanced)
+            {
+                var embeddings = ArrayPool<float>.Shared.Rent(n * _e * ModelNames.EmbeddingSize);
+                try
+                {
+                    var all = Enumerable.Range(0, n).ToArray();
+                    for (var e = 0; e < _e; e++) RunExpert(e, all, features, bona, embeddings);
+                    weights = RunGate(_enhancedGate!, ModelNames.EnhancedGateInput, embeddings, [n, _e, ModelNames.EmbeddingSize], n);
+                }
+                finally { ArrayPool<float>.Shared.Return(embeddings); }
+                return Enumerable.Range(0, n).Select(i => Fuse(weights[i], bona[i])).ToArray();
+            }
+
+            weights = RunClassicGate(windows);
+            var order = weights.Select(Rank).ToArray();
+            if (Mode == RoutingMode.Cascade) return Cascade(order, weights, features, bona);
+
+            var k = Mode == RoutingMode.Dense ? _e : TopK;
+            RunRound(Enumerable.Range(0, n).ToArray(), order, k, features, bona);
+            return Enumerable.Range(0, n).Select(i => Fuse(weights[i], bona[i])).ToArray();
+        }
+        finally { ArrayPool<float>.Shared.Return(features); }
+    }
+
+    /// <summary>Top-1 for every window; each further round adds the next-ranked expert only where P(spoof) is still within the margin of the threshold.</summary>
+    private WindowScore[] Cascade(int[][] order, float[][] weights, float[] features, float[][] bona)
+    {
+        var n = weights.Length;
+        var scores = new WindowScore[n];
+        var active = Enumerable.Range(0, n).ToArray();
+        for (var round = 0; round < _e && active.Length > 0; round++)
+        {
+            RunRound(active, order, round + 1, features, bona, firstRank: round);
+            var next = new List<int>();
+            foreach (var i in active)
+            {
+                scores[i] = Fuse(weights[i], bona[i]);
+                if (Math.Abs(scores[i].SpoofProbability - Threshold) < CascadeMargin) next.Add(i);
+            }
+            active = next.ToArray();
+        }
+        return scores;
+    }
+
+    /// <summary>Runs ranks firstRank..rankEnd-1 of each window's expert order, grouped so each expert session runs once.</summary>
+    private void RunRound(int[] windows, int[][] order, int rankEnd, float[] features, float[][] bona, int firstRank = 0)
+    {
+        var groups = new List<int>[_e];
+        foreach (var i in windows)
+            for (var r = firstRank; r < rankEnd; r++)
+                (groups[order[i][r]] ??= []).Add(i);
+        for (var e = 0; e < _e; e++)
+            if (groups[e] is { Count: > 0 } g) RunExpert(e, g.ToArray(), features, bona, embeddings: null);
+    }
+
+    /// <summary>Test hook: called with (expert index, window indices) each time an expert session runs.</summary>
+    internal Action<int, int[]>? ExpertRan { get; set; }
+
+    private void RunExpert(int expert, int[] windows, float[] features, float[][] bona, float[]? embeddings)
+    {
+        ExpertRan?.Invoke(expert, windows);
+        var count = windows.Length;
+        var contiguous = windows.Select((w, r) => w == r).All(b => b); // windows 0..count-1: feed the features in place
+        var input = contiguous ? features : ArrayPool<float>.Shared.Rent(count * FeatureLength);
+        try
+        {
+            if (!contiguous)
+                for (var r = 0; r < count; r++)
+                    features.AsSpan(windows[r] * FeatureLength, FeatureLength).CopyTo(input.AsSpan(r * FeatureLength));
+            using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(0, count * FeatureLength),
+                [count, 1, ModelNames.Mels, ModelNames.Frames]);
+            using var runOptions = new RunOptions();
+            using var outputs = _experts[expert].Run(runOptions, [ModelNames.ExpertInput], [value], ExpertOutputs);
+            var probs = outputs[0].GetTensorDataAsSpan<float>();
+            var emb = outputs[1].GetTensorDataAsSpan<float>();
+            for (var r = 0; r < count; r++)
+            {
+                var w = windows[r];
+                bona[w][expert] = probs[r * 2];
+                if (embeddings is not null)
+                    emb.Slice(r * ModelNames.EmbeddingSize, ModelNames.EmbeddingSize)
+                        .CopyTo(embeddings.AsSpan((w * _e + expert) * ModelNames.EmbeddingSize));
+            }
+        }
+        finally
+        {
+            if (!contiguous) ArrayPool<float>.Shared.Return(input);
+        }
+    }
+
+    private float[][] RunClassicGate(IReadOnlyList<float[]> windows)
+    {
+        var n = windows.Count;
+        var input = ArrayPool<float>.Shared.Rent(n * ModelNames.WindowSamples);
+        try
+        {
+            for (var i = 0; i < n; i++) windows[i].CopyTo(input, i * ModelNames.WindowSamples);
+            return RunGate(_classicGate!, ModelNames.ClassicGateInput, input, [n, ModelNames.WindowSamples], n);
+        }
+        finally { ArrayPool<float>.Shared.Return(input); }
+    }
+
+    private float[][] RunGate(InferenceSession gate, string inputName, float[] input, long[] shape, int n)
+    {
+        var length = (int)shape.Aggregate(1L, (a, b) => a * b);
+        using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(0, length), shape);
+        using var runOptions = new RunOptions();
+        using var outputs = gate.Run(runOptions, [inputName], [value], GateOutputs);
+        var w = outputs[0].GetTensorDataAsSpan<float>();
+        var result = new float[n][];
+        for (var i = 0; i < n; i++) result[i] = w.Slice(i * _e, _e).ToArray();
+        return result;
+    }
+
+    private void ComputeFeatures(IReadOnlyList<float[]> windows, float[] features)
+    {
+        Parallel.For(0, windows.Count,
+            () => _frontEnds.TryTake(out var fe) ? fe : new LogMelFrontEnd(Bundle.Manifest.FrontEnd, ModelNames.WindowSamples),
+            (i, _, fe) =>
+            {
+                fe.Compute(windows[i], features.AsSpan(i * FeatureLength, FeatureLength));
+                return fe;
+            },
+            fe => _frontEnds.Add(fe));
+    }
+
+    /// <summary>Expert indices by descending gate weight (ties: lower index first).</summary>
+    private static int[] Rank(float[] weights) =>
+        Enumerable.Range(0, weights.Length).OrderByDescending(e => weights[e]).ThenBy(e => e).ToArray();
+
+    /// <summary>Renormalised gate-weighted bona-fide probability over the experts that ran, then calibration.</summary>
+    private WindowScore Fuse(float[] weights, float[] bona)
+    {
+        double sumW = 0, sum = 0;
+        var ran = 0;
+        for (var e = 0; e < weights.Length; e++)
+        {
+            if (float.IsNaN(bona[e])) continue;
+            sumW += weights[e];
+            sum += weights[e] * bona[e];
+            ran++;
+        }
+        // Weights that underflowed to zero: fall back to the plain mean of the experts run.
+        var fused = sumW > 0 ? sum / sumW : bona.Where(b => !float.IsNaN(b)).Average(b => (double)b);
+        fused = Math.Clamp(fused, 0, 1);
+        return new WindowScore(Calibrate(1 - fused), fused, weights, (float[])bona.Clone());
+    }
+
+    /// <summary>P(spoof) = sigmoid(A * logit(p) + B) per <see cref="Calibration"/>; p is clamped away from 0 and 1 so the logit stays finite.</summary>
+    public double Calibrate(double spoof)
+    {
+        var c = Bundle.Manifest.Calibration;
+        var p = Math.Clamp(spoof, 1e-7, 1 - 1e-7);
+        var z = c.A * Math.Log(p / (1 - p)) + c.B;
+        return 1 / (1 + Math.Exp(-z));
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _experts ?? []) s?.Dispose();
+        _classicGate?.Dispose();
+        _enhancedGate?.Dispose();
+        _sessionOptions?.Dispose();
+    }
 }

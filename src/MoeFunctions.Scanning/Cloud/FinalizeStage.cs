@@ -13,6 +13,10 @@ namespace MoeFunctions.Scanning.Cloud;
 /// </summary>
 public sealed class FinalizeStage(CloudStorage storage, INotificationSink notifier, MoeCloudOptions options, ILogger<FinalizeStage> logger)
 {
+    /// <summary>An untrained bundle's scores are placeholders: the verdict is withheld (same wording as `moe scan`).</summary>
+    public const string UntrainedReason =
+        "model bundle is not trained: the score is a placeholder, not evidence; verdict withheld (Uncertain)";
+
     private static readonly string[] FromQueued = [ScanStatus.Queued];
     private static readonly string[] FromAnyLive = [ScanStatus.Ingesting, ScanStatus.Queued];
 
@@ -105,14 +109,17 @@ public sealed class FinalizeStage(CloudStorage storage, INotificationSink notifi
         var first = batches[0];
         var windows = batches.SelectMany(b => b.Windows).OrderBy(w => w.Index).ToList();
         var outcomes = windows.Select(w => new WindowOutcome(w.Index, w.Start, w.End, w.Speech, w.Score)).ToList();
-        var verdict = FileVerdicts.Aggregate(outcomes, first.Experts, first.Decision, first.Model.Trained);
-        string? reason = verdict.Verdict == Verdict.NotApplicable ? "no speech found in the audio"
-            : !first.Model.Trained ? "the model bundle is untrained; scores are not verdicts" : null;
+        var verdict = FileAggregator.Aggregate(outcomes, first.Decision, first.Experts);
+        var (final, reason) = (verdict.Verdict, (string?)null);
+        if (verdict.Verdict == Verdict.NotApplicable)
+            reason = $"no speech found in {windows.Count} window(s)";
+        else if (!first.Model.Trained)
+            (final, reason) = (Verdict.Uncertain, UntrainedReason);
         return new ScanResult
         {
             ScanId = scan.ScanId,
             Source = SourceOf(scan),
-            Verdict = verdict.Verdict,
+            Verdict = final,
             SpoofProbability = verdict.SpoofProbability,
             Reason = reason,
             Media = MediaOf(scan),

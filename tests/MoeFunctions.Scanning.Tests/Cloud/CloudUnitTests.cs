@@ -112,26 +112,4 @@ public sealed class CloudUnitTests
         var body = m.Body.ToObjectFromJson<ScanNotification>(ScanJson.Options)!;
         Assert.Equal(n, body);
     }
-
-    [Fact]
-    public void File_verdict_follows_the_decision_rule_and_merges_suspicious_runs()
-    {
-        WindowOutcome W(int i, double? p) => new(i, i * 3, i * 3 + 3, p is not null,
-            p is { } v ? new WindowScore(v, 1 - v, [0.5f, 0.5f], [(float)(1 - v), (float)(1 - v)]) : null);
-        string[] experts = ["a", "b"];
-        var rule = new DecisionRule { Threshold = 0.5, UncertainBand = 0.1 };
-
-        var fake = FileVerdicts.Aggregate([W(0, 0.9), W(1, 0.8), W(2, null), W(3, 0.2), W(4, 0.95)], experts, rule, trained: true);
-        Assert.Equal(Verdict.Fake, fake.Verdict);
-        Assert.Equal(4, fake.WindowsScored);
-        Assert.Equal(1, fake.WindowsNotApplicable);
-        Assert.Equal([new Segment(0, 6, 0.9), new Segment(12, 15, 0.95)], fake.Timeline);
-
-        Assert.Equal(Verdict.Real, FileVerdicts.Aggregate([W(0, 0.1), W(1, 0.2)], experts, rule, true).Verdict);
-        Assert.Equal(Verdict.Uncertain, FileVerdicts.Aggregate([W(0, 0.55)], experts, rule, true).Verdict);
-        Assert.Equal(Verdict.Uncertain, FileVerdicts.Aggregate([W(0, 0.99)], experts, rule, trained: false).Verdict);
-        var none = FileVerdicts.Aggregate([W(0, null)], experts, rule, true);
-        Assert.Equal(Verdict.NotApplicable, none.Verdict);
-        Assert.Null(none.SpoofProbability);
-    }
 }

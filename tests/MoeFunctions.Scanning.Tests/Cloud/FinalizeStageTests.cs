@@ -10,10 +10,10 @@ namespace MoeFunctions.Scanning.Tests.Cloud;
 [Collection(AzuriteCollection.Name)]
 public sealed class FinalizeStageTests(AzuriteFixture azurite)
 {
-    private static readonly ModelSummary Model = new() { Name = "test", Version = "1", Sha256 = "abc", Trained = true, Threshold = 0.5 };
+    private static ModelSummary Model(bool trained) => new() { Name = "test", Version = "1", Sha256 = "abc", Trained = trained, Threshold = 0.5 };
 
     /// <summary>A queued scan whose batches are all scored: 8 windows per batch, every third one not speech.</summary>
-    private static async Task<string> ScoredScanAsync(CloudTestBed bed, int batches, double spoof)
+    private static async Task<string> ScoredScanAsync(CloudTestBed bed, int batches, double spoof, bool trained = true)
     {
         string scanId = CloudNames.ScanId(bed.Options.UploadsContainer, "voice.wav", Guid.NewGuid().ToString());
         await bed.Storage.Scans.TryCreateAsync(new ScanEntity
@@ -28,7 +28,7 @@ public sealed class FinalizeStageTests(AzuriteFixture azurite)
                 i % 3 != 2 ? new WindowScore(spoof, 1 - spoof, [0.75f, 0.25f], [(float)(1 - spoof), float.NaN]) : null)).ToList();
             var result = new BatchResult
             {
-                ScanId = scanId, Batch = b, Model = Model, Experts = ["asv19", "itw"], Decision = new DecisionRule(), Windows = windows, ScoreMs = 10,
+                ScanId = scanId, Batch = b, Model = Model(trained), Experts = ["asv19", "itw"], Decision = new DecisionRule(), Windows = windows, ScoreMs = 10,
             };
             await bed.Storage.Results.GetBlobClient(CloudNames.BatchResultBlob(scanId, b))
                 .UploadAsync(BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(result, ScanJson.Options)));
@@ -75,6 +75,20 @@ public sealed class FinalizeStageTests(AzuriteFixture azurite)
         // A late duplicate after the end changes nothing.
         Assert.False(await bed.Finalize.TryFinalizeAsync(scanId, ScoreStage.ClaimKey(3)));
         Assert.Empty(await bed.DrainNotificationsAsync());
+    }
+
+    [Fact]
+    public async Task An_untrained_bundle_withholds_the_verdict_but_keeps_the_scores()
+    {
+        var bed = new CloudTestBed(azurite);
+        await bed.CreateAsync();
+        string scanId = await ScoredScanAsync(bed, batches: 2, spoof: 0.95, trained: false);
+        Assert.True(await bed.Finalize.TryFinalizeAsync(scanId, ScoreStage.ClaimKey(1)));
+        var result = (await bed.ReadResultAsync(scanId))!;
+        Assert.Equal(Verdict.Uncertain, result.Verdict);
+        Assert.Equal(FinalizeStage.UntrainedReason, result.Reason);
+        Assert.Equal(0.95, result.SpoofProbability!.Value, 6);
+        Assert.Equal(Verdict.Uncertain, Assert.Single(await bed.DrainNotificationsAsync()).Verdict);
     }
 
     [Fact]

@@ -120,6 +120,29 @@ public sealed class CloudChainTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_wav_with_a_header_and_no_samples_ends_with_one_clear_result()
+    {
+        await using var chain = new CloudChain(azurite);
+        await chain.CreateAsync();
+        string path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "empty.wav");
+        // A valid 16 kHz mono PCM16 header whose data chunk is empty.
+        using (var w = new BinaryWriter(File.Create(path)))
+        {
+            w.Write("RIFF"u8); w.Write(36); w.Write("WAVE"u8);
+            w.Write("fmt "u8); w.Write(16); w.Write((short)1); w.Write((short)1); w.Write(16000); w.Write(32000); w.Write((short)2); w.Write((short)16);
+            w.Write("data"u8); w.Write(0);
+        }
+        var report = await chain.IngestAsync(await chain.UploadAsync(path));
+        await chain.DrainAsync();
+
+        var result = (await chain.ResultAsync(report.ScanId))!;
+        Assert.Contains(result.Verdict, new[] { Verdict.NotApplicable, Verdict.Failed });
+        Assert.False(string.IsNullOrWhiteSpace(result.Reason));
+        Assert.Equal(result.Verdict, Assert.Single(await chain.NotificationsAsync()).Verdict);
+        Assert.True((await chain.Storage.Scans.GetAsync(report.ScanId))!.IsTerminal);
+    }
+
+    [Fact]
     public async Task Silence_is_not_applicable_and_its_windows_reach_the_result()
     {
         await using var chain = new CloudChain(azurite);

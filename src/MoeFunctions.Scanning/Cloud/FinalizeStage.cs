@@ -106,6 +106,18 @@ public sealed class FinalizeStage(CloudStorage storage, INotificationSink notifi
 
     private ScanResult Build(ScanEntity scan, List<BatchResult> batches)
     {
+        if (batches.Count == 0)
+            return new ScanResult
+            {
+                ScanId = scan.ScanId,
+                Source = SourceOf(scan),
+                Verdict = Verdict.NotApplicable,
+                Reason = "no audio decoded",
+                Media = MediaOf(scan),
+                Model = ModelOf(scan),
+                Timings = TimingsOf(scan, batches),
+                ScannedAt = DateTimeOffset.UtcNow,
+            };
         var first = batches[0];
         var windows = batches.SelectMany(b => b.Windows).OrderBy(w => w.Index).ToList();
         var outcomes = windows.Select(w => new WindowOutcome(w.Index, w.Start, w.End, w.Speech, w.Score)).ToList();

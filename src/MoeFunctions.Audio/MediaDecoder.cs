@@ -147,7 +147,7 @@ public static class MediaDecoder
     private static string? NonMedia(ReadOnlySpan<byte> h)
     {
         if (h.StartsWith("%PDF"u8)) return "PDF document";
-        if (h.StartsWith("\x89PNG"u8)) return "PNG image";
+        if (h.StartsWith((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47])) return "PNG image";
         if (h.StartsWith("PK\x03\x04"u8) || h.StartsWith("PK\x05\x06"u8)) return "ZIP archive";
         if (h.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF])) return "JPEG image";
         if (h.StartsWith("GIF8"u8)) return "GIF image";

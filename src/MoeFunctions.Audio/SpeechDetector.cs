@@ -20,7 +20,7 @@ public sealed record SpeechFeatures(double SpeechFraction, double ActiveFraction
 public static class SpeechDetector
 {
     private const int FrameLen = 400, Hop = 320, Fft = 512, Bands = 16;
-    public const double FloorDbfs = -55, ActiveRangeDb = 35, MaxFlatness = 0.35, MinFlux = 2.5, MinDynamicsDb = 4.0;
+    public const double FloorDbfs = -55, ActiveRangeDb = 35, MaxFrameFlatness = 0.15, MaxMedianFlatness = 0.05, MinFlux = 2.0, MinDynamicsDb = 3.0;
     private static readonly float[] Hann = MakeHann();
     private static readonly int[] BandEdges = MakeBands();
     private static readonly Complex[] Twiddles = MakeTwiddles();
@@ -86,10 +86,10 @@ public static class SpeechDetector
         double dynamics = Math.Sqrt(varE / frames);
         double medFlat = Median(flats), medFlux = fluxes.Count > 0 ? Median(fluxes) : 0;
 
-        bool speechLike = medFlux >= MinFlux && dynamics >= MinDynamicsDb;
+        bool speechLike = medFlux >= MinFlux && dynamics >= MinDynamicsDb && medFlat <= MaxMedianFlatness;
         int speechFrames = 0;
         if (speechLike)
-            for (int f = 0; f < frames; f++) if (active[f] && flatness[f] < MaxFlatness) speechFrames++;
+            for (int f = 0; f < frames; f++) if (active[f] && flatness[f] < MaxFrameFlatness) speechFrames++;
         return new SpeechFeatures(speechFrames / (double)frames, activeCount / (double)frames, medFlat, medFlux, dynamics);
     }
 

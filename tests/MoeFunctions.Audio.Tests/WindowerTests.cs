@@ -78,14 +78,14 @@ public sealed class WindowerTests
     [Fact]
     public void Long_stream_is_windowed_without_reading_it_all_first()
     {
-        // 10 minutes of 16 kHz audio from a generator that counts how far it was read when the first window appears.
-        var src = new CountingSource(10 * 60 * 16000);
+        // 3 minutes of 16 kHz audio from a generator that counts how far it was read when the first window appears.
+        var src = new CountingSource(3 * 60 * 16000);
         using var e = Windower.Split(src, new WindowOptions()).GetEnumerator();
         Assert.True(e.MoveNext());
         Assert.InRange(src.Produced, W, 2 * W);
         int count = 1;
         while (e.MoveNext()) count++;
-        Assert.Equal(200, count);
+        Assert.Equal(60, count);
     }
 
     private sealed class CountingSource(long total) : IMonoAudioSource

@@ -5,8 +5,8 @@ namespace MoeFunctions.Audio.Decoding;
 
 /// <summary>
 /// Turns a format decoder's interleaved frames into 16 kHz mono: downmix = arithmetic mean of all channels,
-/// NaN/infinite samples replaced by 0, then Concentus' Speex resampler (quality <see cref="ResamplerQuality"/>),
-/// output clamped to [-1, 1]. Enforces <see cref="DecodeOptions.MaxDurationSeconds"/> on the decoded audio.
+/// NaN/infinite samples replaced by 0, then our <see cref="PolyphaseResampler"/> (Concentus' Speex resampler at quality
+/// <see cref="ResamplerQuality"/> for rate ratios whose phase table would be too large), output clamped to [-1, 1]. Enforces <see cref="DecodeOptions.MaxDurationSeconds"/> on the decoded audio.
 /// </summary>
 internal sealed class MonoSource : IMonoAudioSource
 {
@@ -15,6 +15,7 @@ internal sealed class MonoSource : IMonoAudioSource
     public const int ResamplerQuality = 6;
     private const int Block = 4096; // input frames per step
     private readonly PcmDecoder _decoder;
+    private readonly PolyphaseResampler? _polyphase;
     private readonly IResampler? _resampler;
     private readonly long _maxInputFrames;
     private readonly double _maxSeconds;
@@ -34,8 +35,12 @@ internal sealed class MonoSource : IMonoAudioSource
             throw new MediaDecodeException($"{decoder.Format}: the file states a duration of {stated:0.#} s, over the limit of {options.MaxDurationSeconds:0.#} s (DecodeOptions.MaxDurationSeconds)");
         if (decoder.SampleRate != MediaDecoder.TargetSampleRate)
         {
-            _resampler = ResamplerFactory.CreateResampler(1, decoder.SampleRate, MediaDecoder.TargetSampleRate, ResamplerQuality);
-            _resampler.SkipZeroes(); // output starts at input time 0, so timings match the source
+            _polyphase = PolyphaseResampler.TryCreate(decoder.SampleRate, MediaDecoder.TargetSampleRate);
+            if (_polyphase == null)
+            {
+                _resampler = ResamplerFactory.CreateResampler(1, decoder.SampleRate, MediaDecoder.TargetSampleRate, ResamplerQuality);
+                _resampler.SkipZeroes(); // output starts at input time 0, so timings match the source
+            }
         }
         _interleaved = ArrayPool<float>.Shared.Rent(Block * decoder.Channels);
         _mono = ArrayPool<float>.Shared.Rent(Math.Max(Block, (_resampler?.InputLatency ?? 0) + 64));
@@ -70,7 +75,7 @@ internal sealed class MonoSource : IMonoAudioSource
         {
             if (_inputDone)
             {
-                if (_flushed || _resampler == null) return false;
+                if (_flushed || (_resampler == null && _polyphase == null)) return false;
                 Flush();
                 return _outLen > 0;
             }
@@ -109,7 +114,9 @@ internal sealed class MonoSource : IMonoAudioSource
 
     private void Emit(Span<float> mono)
     {
-        if (_resampler == null)
+        if (_polyphase != null)
+            _outLen = _polyphase.Process(mono, _out);
+        else if (_resampler == null)
         {
             mono.CopyTo(_out);
             _outLen = mono.Length;
@@ -131,6 +138,13 @@ internal sealed class MonoSource : IMonoAudioSource
         _expectedOut = (long)Math.Round(_inFrames * (double)MediaDecoder.TargetSampleRate / _decoder.SampleRate);
         long left = _expectedOut - _outSamples;
         if (left <= 0) return;
+        if (_polyphase != null)
+        {
+            _outLen = _polyphase.Flush(_out, _expectedOut);
+            Clamp(_out.AsSpan(0, _outLen));
+            _outSamples += _outLen;
+            return;
+        }
         int zeros = _resampler!.InputLatency + 16;
         _mono.AsSpan(0, zeros).Clear();
         int inLen = zeros, outLen = _out.Length;

@@ -3,7 +3,9 @@ using System.Text.Json;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using MoeFunctions.Detection;
+using MoeFunctions.Audio;
 using MoeFunctions.Scanning.Contracts;
+using MoeFunctions.Scanning.Pipeline;
 
 namespace MoeFunctions.Scanning.Cloud;
 
@@ -14,8 +16,7 @@ namespace MoeFunctions.Scanning.Cloud;
 public sealed class FinalizeStage(CloudStorage storage, INotificationSink notifier, MoeCloudOptions options, ILogger<FinalizeStage> logger)
 {
     /// <summary>An untrained bundle's scores are placeholders: the verdict is withheld (same wording as `moe scan`).</summary>
-    public const string UntrainedReason =
-        "model bundle is not trained: the score is a placeholder, not evidence; verdict withheld (Uncertain)";
+    public const string UntrainedReason = ScanResultBuilder.UntrainedReason;
 
     private static readonly string[] FromQueued = [ScanStatus.Queued];
     private static readonly string[] FromAnyLive = [ScanStatus.Ingesting, ScanStatus.Queued];
@@ -54,17 +55,8 @@ public sealed class FinalizeStage(CloudStorage storage, INotificationSink notifi
             logger.LogInformation("Scan {ScanId} already ended; failure '{Reason}' not recorded again", scanId, reason);
             return false;
         }
-        var result = new ScanResult
-        {
-            ScanId = scanId,
-            Source = SourceOf(claimed),
-            Verdict = Verdict.Failed,
-            Reason = reason,
-            Media = MediaOf(claimed),
-            Model = ModelOf(claimed),
-            Timings = TimingsOf(claimed, []),
-            ScannedAt = DateTimeOffset.UtcNow,
-        };
+        var result = ScanResultBuilder.Failed(scanId, SourceOf(claimed), reason, ModelOf(claimed), TimingsOf(claimed, []),
+            DateTimeOffset.UtcNow, FactsOf(claimed), claimed.DurationSeconds ?? 0);
         await CompleteAsync(claimed, result, ct);
         logger.LogWarning("Scan {ScanId} failed: {Reason}", scanId, reason);
         return true;
@@ -106,59 +98,21 @@ public sealed class FinalizeStage(CloudStorage storage, INotificationSink notifi
 
     private ScanResult Build(ScanEntity scan, List<BatchResult> batches)
     {
-        if (batches.Count == 0)
-            return new ScanResult
-            {
-                ScanId = scan.ScanId,
-                Source = SourceOf(scan),
-                Verdict = Verdict.NotApplicable,
-                Reason = "no audio decoded",
-                Media = MediaOf(scan),
-                Model = ModelOf(scan),
-                Timings = TimingsOf(scan, batches),
-                ScannedAt = DateTimeOffset.UtcNow,
-            };
-        var first = batches[0];
-        var windows = batches.SelectMany(b => b.Windows).OrderBy(w => w.Index).ToList();
-        var outcomes = windows.Select(w => new WindowOutcome(w.Index, w.Start, w.End, w.Speech, w.Score)).ToList();
-        var verdict = FileAggregator.Aggregate(outcomes, first.Decision, first.Experts);
-        var (final, reason) = (verdict.Verdict, (string?)null);
-        if (verdict.Verdict == Verdict.NotApplicable)
-            reason = $"no speech found in {windows.Count} window(s)";
-        else if (!first.Model.Trained)
-            (final, reason) = (Verdict.Uncertain, UntrainedReason);
-        return new ScanResult
-        {
-            ScanId = scan.ScanId,
-            Source = SourceOf(scan),
-            Verdict = final,
-            SpoofProbability = verdict.SpoofProbability,
-            Reason = reason,
-            Media = MediaOf(scan),
-            Model = first.Model,
-            ExpertWeights = verdict.ExpertWeights,
-            Timeline = verdict.Timeline,
-            Windows = windows.Select(w => new WindowRecord
-            {
-                Index = w.Index,
-                Start = w.Start,
-                End = w.End,
-                Speech = w.Speech,
-                Score = w.Score?.SpoofProbability,
-                Gate = w.Score?.GateWeights,
-                Experts = w.Score?.ExpertBonafide.Select(v => float.IsNaN(v) ? (float?)null : v).ToArray(),
-            }).ToList(),
-            WindowsScored = verdict.WindowsScored,
-            WindowsNotApplicable = verdict.WindowsNotApplicable,
-            Timings = TimingsOf(scan, batches),
-            ScannedAt = DateTimeOffset.UtcNow,
-        };
+        var windows = batches.SelectMany(b => b.Windows).OrderBy(w => w.Index)
+            .Select(w => new WindowOutcome(w.Index, w.Start, w.End, w.Speech, w.Score)).ToList();
+        var model = batches.Count > 0 ? batches[0].Model : ModelOf(scan);
+        var verdict = batches.Count > 0
+            ? FileAggregator.Aggregate(windows, batches[0].Decision, batches[0].Experts)
+            : new FileVerdict(Verdict.NotApplicable, null, [], new Dictionary<string, double>(), 0, 0);
+        var facts = FactsOf(scan) ?? new MediaFacts("unknown", "none", 0, 0, null);
+        return ScanResultBuilder.Scored(scan.ScanId, SourceOf(scan), facts, scan.DurationSeconds ?? 0, windows, verdict, model,
+            TimingsOf(scan, batches), DateTimeOffset.UtcNow);
     }
 
-    private static ScanSource SourceOf(ScanEntity s) => new() { Container = s.Container, Name = s.Name, ETag = s.SourceETag, Bytes = s.Bytes };
+    private static MediaFacts? FactsOf(ScanEntity s) =>
+        s.Format is null ? null : new MediaFacts(s.Format, s.Decoder ?? "", s.SampleRate ?? 0, s.Channels ?? 0, s.DurationSeconds);
 
-    private static MediaSummary? MediaOf(ScanEntity s) => s.Format is null ? null
-        : new MediaSummary(s.Format, s.Decoder ?? "", s.SampleRate ?? 0, s.Channels ?? 0, s.DurationSeconds ?? 0);
+    private static ScanSource SourceOf(ScanEntity s) => new() { Container = s.Container, Name = s.Name, ETag = s.SourceETag, Bytes = s.Bytes };
 
     /// <summary>A failure before any batch was scored has no model to report; the summary says so.</summary>
     private static ModelSummary ModelOf(ScanEntity s) => new() { Name = "none", Version = "", Sha256 = "" };

@@ -1,7 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
 using MoeFunctions.Detection;
 using MoeFunctions.Scanning.Contracts;
+using MoeFunctions.Scanning.Pipeline;
 
 namespace MoeFunctions.Scanning.Cloud;
 
@@ -82,9 +81,8 @@ public sealed record ScanNotification
 /// <summary>Names of every blob and row the workflow writes.</summary>
 public static class CloudNames
 {
-    /// <summary>Scan id: 32 hex characters of SHA-256 over container, name and ETag. A re-upload (new ETag) is a new scan.</summary>
-    public static string ScanId(string container, string name, string etag) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{container}\n{name}\n{etag.Trim('"')}")))[..32];
+    /// <summary>Scan id of a blob version (the scanner's <see cref="ScanIds.ForBlob"/>): a re-upload (new ETag) is a new scan.</summary>
+    public static string ScanId(string container, string name, string etag) => ScanIds.ForBlob(container, name, etag);
 
     public static string ClipPrefix(string scanId) => $"{scanId}/";
     public static string ClipBlob(string scanId, int batch) => $"{scanId}/{batch:D5}";

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MoeFunctions.Detection;
 using MoeFunctions.Scanning.Contracts;
+using MoeFunctions.Scanning.Pipeline;
 
 namespace MoeFunctions.Scanning.Cloud;
 
@@ -30,18 +31,7 @@ public sealed class BundleWindowScorer : IWindowScorer, IDisposable
             logger.LogWarning("Moe__Device is cuda but CUDA is not available here; scoring runs on the CPU");
         _scorer.Score([new float[bundle.Manifest.WindowSamples]]);
         Manifest = bundle.Manifest;
-        Model = new ModelSummary
-        {
-            Name = Manifest.Name,
-            Version = Manifest.Version,
-            Sha256 = bundle.Sha256,
-            Trained = Manifest.Trained,
-            Mode = options.Mode ?? Manifest.Routing.Mode,
-            TopK = options.TopK ?? Manifest.Routing.TopK,
-            Gate = options.Gate ?? Manifest.Routing.Gate,
-            Device = _scorer.ActiveDevice,
-            Threshold = Manifest.Decision.Threshold,
-        };
+        Model = ScanResultBuilder.Model(_scorer, Manifest.Decision);
         logger.LogInformation("Model bundle {Bundle} {Version} loaded from {Directory} on {Device}, warm-up done in {Ms:F0} ms",
             Manifest.Name, Manifest.Version, bundleDirectory, Model.Device, sw.Elapsed.TotalMilliseconds);
     }

@@ -80,6 +80,10 @@ public class SettingsContractTests(Deployments deployments)
                 Assert.Matches(@"https://.*\.queue\.", settings[key + "__queueServiceUri"]);
                 Assert.Matches(@"https://.*\.table\.", settings[key + "__tableServiceUri"]);
             }
+            else if (SampleSettings.DevOnlyConnectionStrings.Contains(key))
+            {
+                Assert.False(settings.ContainsKey(key), $"{which}: {key} is for local emulators; Azure uses the managed identity");
+            }
             else if (key == "FUNCTIONS_WORKER_RUNTIME" && isFlex)
             {
                 // Flex Consumption takes the runtime from functionAppConfig and refuses this setting.

@@ -10,6 +10,9 @@ public static class SampleSettings
     /// <summary>Keys that hold a storage connection: in Azure they become identity-based prefix__ settings.</summary>
     public static readonly string[] StorageConnections = ["AzureWebJobsStorage", "MoeStorage"];
 
+    /// <summary>Connection strings for local emulators only; Azure uses the managed identity, so the Bicep must not set them.</summary>
+    public static readonly string[] DevOnlyConnectionStrings = ["Moe__ServiceBus__ConnectionString"];
+
     public static readonly string[] IdentityConnectionSuffixes =
         ["__blobServiceUri", "__queueServiceUri", "__tableServiceUri", "__credential", "__clientId"];
 

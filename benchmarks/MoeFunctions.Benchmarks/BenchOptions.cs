@@ -1,0 +1,29 @@
+namespace MoeFunctions.Benchmarks;
+
+/// <summary>What one benchmark run measures and with how much data. <see cref="Small"/> keeps the whole run to seconds for the test suite.</summary>
+public sealed record BenchOptions
+{
+    public bool Small { get; init; }
+    /// <summary>Corpus folder with manifest.csv (path,label,domain,split,...); the routing section is skipped with a note when it is absent.</summary>
+    public string CorpusDirectory { get; init; } = "/work/corpus";
+    /// <summary>Model bundle for routing and end to end; null = models/default next to this program.</summary>
+    public string? ModelDirectory { get; init; }
+    /// <summary>Scratch folder for the generated media.</summary>
+    public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "moe-bench");
+    /// <summary>The markdown page written in full mode; null = none.</summary>
+    public string? ReportPath { get; init; }
+    /// <summary>The `moe` entry point (moe.dll or an executable); null = moe.dll next to this program.</summary>
+    public string? MoePath { get; init; }
+    /// <summary>The command line that produced this run, quoted in the report.</summary>
+    public string CommandLine { get; init; } = "";
+
+    public int[] ExpertBatches => Small ? [1, 8] : [1, 8, 32, 128];
+    /// <summary>Interleaved rounds per comparison: ratios stay valid on a loaded machine because both sides see the same load drift.</summary>
+    public int Rounds => Small ? 1 : 3;
+    /// <summary>Least windows per expert measurement and round.</summary>
+    public int MinWindowsPerRound => Small ? 8 : 128;
+    public double DecodeSeconds => Small ? 6 : 75;
+    public int RoutingMaxFiles => Small ? 6 : 46;
+    public double EndToEndMinutes => Small ? 0.5 : 30;
+    public double LongFileHours => Small ? 0.02 : 2;
+}

@@ -15,13 +15,20 @@ public static class BenchmarkRunner
         var bundle = ModelBundle.Load(modelDirectory);
         var media = new MediaMaker(options.WorkDirectory);
 
-        ExpertBench.Run(options, report, log);
-        RoutingBench.Run(options, report, bundle, log);
-        DecodeBench.Run(options, report, media, log);
-        EndToEndBench.Run(options, report, media, bundle.Directory, log);
+        Section("expert inference", () => ExpertBench.Run(options, report, log));
+        Section("routing", () => RoutingBench.Run(options, report, bundle, log));
+        Section("decoding", () => DecodeBench.Run(options, report, media, log));
+        Section("end to end", () => EndToEndBench.Run(options, report, media, bundle.Directory, log));
 
         report.LoadAfter = Machine.LoadAverage();
         report.TotalSeconds = sw.Elapsed.TotalSeconds;
         return report;
+
+        void Section(string name, Action run)
+        {
+            var t = Stopwatch.StartNew();
+            run();
+            log.WriteLine($"-- {name}: {t.Elapsed.TotalSeconds:F0} s (load average {Machine.LoadAverage()})");
+        }
     }
 }

@@ -51,7 +51,7 @@ public static class ExpertBench
 
     private static void RunLevers(BenchOptions options, BenchReport report, TextWriter log, byte[] model, float[] features)
     {
-        var batch = options.Small ? 8 : 32;
+        var batch = options.LeverBatch;
         var cores = Environment.ProcessorCount;
         var attempts = new List<(string Lever, string Setting, Func<SessionOptions> Make)>
         {
@@ -71,6 +71,7 @@ public static class ExpertBench
                 GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode = ExecutionMode.ORT_PARALLEL, InterOpNumThreads = cores,
             }),
         };
+        if (options.Small) attempts = attempts.GroupBy(a => a.Lever).Select(g => g.First()).ToList();
         using var baseline = new OrtExpert(model, ScannerSettings());
         baseline.Run(features, batch);
         foreach (var (lever, setting, make) in attempts)
@@ -79,8 +80,8 @@ public static class ExpertBench
             candidate.Run(features, batch);
             var b = new Throughput();
             var c = new Throughput();
-            var iterations = Math.Max(1, options.MinWindowsPerRound / batch);
-            for (var round = 0; round < options.Rounds; round++)
+            var iterations = Math.Max(1, options.LeverWindowsPerRound / batch);
+            for (var round = 0; round < 2; round++)
             {
                 b.Time(() => Repeat(iterations, () => baseline.Run(features, batch)) * batch);
                 c.Time(() => Repeat(iterations, () => candidate.Run(features, batch)) * batch);

@@ -77,7 +77,7 @@ public static class MarkdownReport
             L($"| {e.Batch} | {F(e.OrtWindowsPerSecond)} | {(e.TorchWindowsPerSecond is { } t ? F(t) : "not available in this build")} | " +
               $"{(e.OrtOverTorch is { } q ? F(q, "F2") + "x" : "-")} | {F(e.OrtGflops)} | {P(e.PeakFraction)} |");
         L();
-        L("### Levers tried (ONNX Runtime, same rounds as the scanner's settings)");
+        L($"### Levers tried (ONNX Runtime at batch {r.Options.LeverBatch}, each alternating with the scanner's settings for two rounds of at least {r.Options.LeverWindowsPerRound} windows)");
         L();
         L("| lever | setting | windows/s | scanner's settings (windows/s) | relative | kept |");
         L("| --- | --- | ---: | ---: | ---: | --- |");

@@ -34,8 +34,8 @@ public static class RoutingBench
             try
             {
                 using var source = MediaDecoder.OpenFile(files[f].Path);
-                foreach (var w in Windower.Split(source, windowOptions))
-                    if (w.IsSpeech) windows.Add((f, w.Samples));
+                foreach (var w in Windower.Split(source, windowOptions).Where(w => w.IsSpeech).Take(options.RoutingWindowsPerFile))
+                    windows.Add((f, w.Samples));
             }
             catch (MediaDecodeException) { failed++; }
         }
@@ -54,7 +54,7 @@ public static class RoutingBench
             var speed = modes.Select(_ => new Throughput()).ToArray();
             var last = new IReadOnlyList<WindowScore>[modes.Length];
             foreach (var s in scorers) s.Score(samples.Take(Math.Min(Batch, samples.Length)).ToArray()); // warm-up
-            for (var round = 0; round < options.Rounds; round++)
+            for (var round = 0; round < options.RoutingRounds; round++)
                 for (var m = 0; m < modes.Length; m++)
                     speed[m].Time(() => { last[m] = ScoreAll(scorers[m], samples); return samples.Length; });
 
@@ -73,7 +73,7 @@ public static class RoutingBench
             }
             report.RoutingNote = $"Bundle '{bundle.Manifest.Name}' {bundle.Manifest.Version} (trained: {bundle.Manifest.Trained.ToString().ToLowerInvariant()}); " +
                                  $"{files.Count} dev files from {manifest} ({string.Join(", ", files.Select(f => f.Domain).Distinct().Order())}), " +
-                                 $"{samples.Length} speech windows, {failed} files failed to decode; file score = the scanner's top-third mean of window P(spoof); batches of {Batch}." +
+                                 $"{samples.Length} speech windows (at most {options.RoutingWindowsPerFile} per file), {failed} files failed to decode; file score = the scanner's top-third mean of window P(spoof); batches of {Batch}." +
                                  (bundle.Manifest.Trained ? "" : " The bundle is UNTRAINED: its EER is chance level and says nothing about accuracy; rerun with a trained bundle (`--model`).");
         }
         finally { foreach (var s in scorers) s.Dispose(); }

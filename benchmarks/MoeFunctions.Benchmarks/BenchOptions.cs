@@ -19,17 +19,19 @@ public sealed record BenchOptions
 
     public int[] ExpertBatches => Small ? [1, 4] : [1, 8, 32, 128];
     /// <summary>Interleaved rounds per comparison: ratios stay valid on a loaded machine because both sides see the same load drift.</summary>
-    public int Rounds => Small ? 1 : 3;
-    /// <summary>Least windows per expert measurement and round.</summary>
-    public int MinWindowsPerRound => Small ? 4 : 128;
+    public int Rounds => Small ? 1 : 2;
+    /// <summary>Least windows per ONNX Runtime expert measurement and round.</summary>
+    public int MinWindowsPerRound => Small ? 4 : 64;
+    /// <summary>Least windows per TorchSharp measurement and round (it is several times slower; rates stay comparable).</summary>
+    public int MinTorchWindowsPerRound => Small ? 1 : 16;
     /// <summary>Batch of the lever attempts (the batch 32 in full mode).</summary>
     public int LeverBatch => Small ? 4 : 32;
     /// <summary>Least windows per lever attempt and round (two rounds each).</summary>
-    public int LeverWindowsPerRound => Small ? 4 : 64;
-    public double DecodeSeconds => Small ? 6 : 75;
+    public int LeverWindowsPerRound => Small ? 4 : 32;
+    public double DecodeSeconds => Small ? 6 : 60;
     public int RoutingMaxFiles => Small ? 2 : 46;
-    /// <summary>Speech windows kept per dev file (corpus clips are 5-15 s: 1-5 windows).</summary>
-    public int RoutingWindowsPerFile => Small ? 1 : 3;
+    /// <summary>Speech windows kept per dev file (the first; corpus clips are 5-15 s: 1-5 windows): keeps the loaded-machine run short.</summary>
+    public int RoutingWindowsPerFile => Small ? 1 : 1;
     public int RoutingRounds => Small ? 1 : 2;
     public double EndToEndMinutes => Small ? 0.3 : 30;
     public double LongFileHours => Small ? 0.01 : 2;

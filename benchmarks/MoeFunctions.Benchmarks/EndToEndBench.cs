@@ -49,8 +49,15 @@ public static partial class EndToEndBench
                 log.WriteLine(report.EndToEndNote);
                 return;
             }
-            var scanned = Regex.Matches(File.ReadAllText(json), "\"status\"\\s*:").Count;
+            int scanned;
+            using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(json)))
+                scanned = doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array ? doc.RootElement.GetArrayLength() : 1;
             File.Delete(json);
+            if (scanned != files)
+            {
+                report.EndToEndNote += $"`moe scan` returned {scanned} results for {files} files. ";
+                return;
+            }
             var row = new EndToEndRow(files == 1 ? $"one {seconds / 3600:0.##} h MP3" : $"{files} files, {seconds / 60:0.#} min, six formats",
                 seconds, wall, peakKb / 1024.0, files, command);
             report.EndToEnd.Add(row);

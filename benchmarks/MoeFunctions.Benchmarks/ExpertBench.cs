@@ -27,12 +27,13 @@ public static class ExpertBench
                 var o = new Throughput();
                 var t = new Throughput();
                 var iterations = Math.Max(1, options.MinWindowsPerRound / batch);
+                var torchIterations = Math.Max(1, options.MinTorchWindowsPerRound / batch);
                 ort.Run(features, batch); // warm-up: first runs allocate and plan
                 torch?.Run(features, batch);
                 for (var round = 0; round < options.Rounds; round++)
                 {
                     o.Time(() => Repeat(iterations, () => ort.Run(features, batch)) * batch);
-                    if (torch is not null) t.Time(() => Repeat(iterations, () => torch.Run(features, batch)) * batch);
+                    if (torch is not null) t.Time(() => Repeat(torchIterations, () => torch.Run(features, batch)) * batch);
                 }
                 var gflops = o.PerSecond * LcnnCost.GflopPerWindow;
                 var row = new ExpertRow(batch, o.PerSecond, torch is null ? null : t.PerSecond, gflops,

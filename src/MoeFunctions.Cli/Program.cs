@@ -1,3 +1,5 @@
-// The `moe` command. Commands are registered here; each lives in Commands/.
-Console.Error.WriteLine("moe: no commands yet");
-return 2;
+// The `moe` command. Commands are registered in MoeApp.Configure; each lives in Commands/.
+using MoeFunctions.Cli;
+using Spectre.Console;
+
+return await MoeApp.Create(AnsiConsole.Console).RunAsync(args);

@@ -56,7 +56,13 @@ public sealed record ModelSummary
     public GateKind Gate { get; init; }
     public string Device { get; init; } = "cpu";
     public double Threshold { get; init; }
+    /// <summary>Half-width of the Uncertain band around <see cref="Threshold"/>.</summary>
+    public double UncertainBand { get; init; }
+    /// <summary>The experts in bundle order: index i names column i of <see cref="WindowRecord.Gate"/> and <see cref="WindowRecord.Experts"/>.</summary>
+    public IReadOnlyList<ExpertSummary> Experts { get; init; } = [];
 }
+
+public sealed record ExpertSummary(string Name, string Domain);
 
 /// <summary>One window's score: calibrated P(spoof), gate weights and expert bona-fide probabilities (null where not run).</summary>
 public sealed record WindowRecord

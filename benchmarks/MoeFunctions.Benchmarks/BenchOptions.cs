@@ -16,6 +16,8 @@ public sealed record BenchOptions
     public string? MoePath { get; init; }
     /// <summary>The command line that produced this run, quoted in the report.</summary>
     public string CommandLine { get; init; } = "";
+    /// <summary>Free text printed under the title (e.g. which branches the build contained).</summary>
+    public string? Note { get; init; }
 
     public int[] ExpertBatches => Small ? [1, 4] : [1, 8, 32, 128];
     /// <summary>Interleaved rounds per comparison: ratios stay valid on a loaded machine because both sides see the same load drift.</summary>

@@ -36,8 +36,10 @@ public static class ExpertBench
                     if (torch is not null) t.Time(() => Repeat(torchIterations, () => torch.Run(features, batch)) * batch);
                 }
                 var gflops = o.PerSecond * LcnnCost.GflopPerWindow;
+                var perCpu = o.PerCpuSecond * LcnnCost.GflopPerWindow;
+                var corePeak = report.Machine.PeakGflops / report.Machine.Cores;
                 var row = new ExpertRow(batch, o.PerSecond, torch is null ? null : t.PerSecond, gflops,
-                    report.Machine.PeakGflops > 0 ? gflops / report.Machine.PeakGflops : 0);
+                    report.Machine.PeakGflops > 0 ? gflops / report.Machine.PeakGflops : 0, perCpu, corePeak > 0 ? perCpu / corePeak : 0);
                 report.Expert.Add(row);
                 log.WriteLine($"expert batch {batch}: ORT {row.OrtWindowsPerSecond:F1} w/s, TorchSharp {row.TorchWindowsPerSecond?.ToString("F1") ?? "n/a"} w/s");
             }

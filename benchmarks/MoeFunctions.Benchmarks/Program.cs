@@ -1,10 +1,10 @@
 using MoeFunctions.Benchmarks;
 
-// moe-bench [--small] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE]
+// moe-bench [--small] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]
 string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.WriteLine("moe-bench [--small] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE]\n" +
+    Console.WriteLine("moe-bench [--small] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]\n" +
                       "  --small  seconds-long run for the test suite (no report unless --out)\n" +
                       "  full mode writes docs/benchmarks.md unless --out says otherwise");
     return 0;
@@ -18,7 +18,8 @@ var options = new BenchOptions
     WorkDirectory = Value("--work") ?? Path.Combine(Path.GetTempPath(), small ? "moe-bench-small" : "moe-bench"),
     MoePath = Value("--moe"),
     ReportPath = Value("--out") ?? (small ? null : Path.Combine("docs", "benchmarks.md")),
-    CommandLine = "moe-bench " + string.Join(' ', args),
+    CommandLine = "moe-bench " + string.Join(' ', args.Select(a => a.Contains(' ') ? $"\"{a}\"" : a)),
+    Note = Value("--note"),
 };
 try
 {

@@ -1,7 +1,9 @@
 namespace MoeFunctions.Benchmarks;
 
 /// <param name="TorchWindowsPerSecond">Null when the TorchSharp column is not available in this build.</param>
-public sealed record ExpertRow(int Batch, double OrtWindowsPerSecond, double? TorchWindowsPerSecond, double OrtGflops, double PeakFraction)
+/// <param name="OrtGflopsPerCpuSecond">GFLOP per second of this process's CPU time: what the busy cores achieved, whatever else ran on the machine.</param>
+public sealed record ExpertRow(int Batch, double OrtWindowsPerSecond, double? TorchWindowsPerSecond, double OrtGflops, double PeakFraction,
+                               double OrtGflopsPerCpuSecond = 0, double CorePeakFraction = 0)
 {
     public double? OrtOverTorch => TorchWindowsPerSecond is > 0 ? OrtWindowsPerSecond / TorchWindowsPerSecond : null;
 }

@@ -1,0 +1,141 @@
+using Microsoft.ML.OnnxRuntime;
+using MoeFunctions.Detection;
+
+namespace MoeFunctions.Benchmarks;
+
+/// <summary>One LCNN with one set of weights, in ONNX Runtime (the scanner's path) and in TorchSharp eager, batch by batch, interleaved.</summary>
+public static class ExpertBench
+{
+    private const int FeatureLength = ModelNames.Mels * ModelNames.Frames;
+
+    public static void Run(BenchOptions options, BenchReport report, TextWriter log)
+    {
+        // PyTorch-default initialisation: the speed of a convolution does not depend on the weights' values.
+        var weights = UntrainedBundle.Init(ModelNames.ExpertShapes(), new Random(7));
+        var model = OnnxGraphWriter.WriteExpert(weights);
+        var maxBatch = options.ExpertBatches.Max();
+        var features = RandomFeatures(maxBatch, new Random(11));
+
+        using var ort = new OrtExpert(model, ScannerSettings());
+        ITorchExpert? torch = null;
+        try
+        {
+            torch = TorchExpertFactory.Create(weights, out var reason);
+            report.TorchNote = torch is null ? $"TorchSharp: not available in this build ({reason})." : $"TorchSharp: {torch.Description}.";
+            foreach (var batch in options.ExpertBatches)
+            {
+                var o = new Throughput();
+                var t = new Throughput();
+                var iterations = Math.Max(1, options.MinWindowsPerRound / batch);
+                var torchIterations = Math.Max(1, options.MinTorchWindowsPerRound / batch);
+                ort.Run(features, batch); // warm-up: first runs allocate and plan
+                torch?.Run(features, batch);
+                for (var round = 0; round < options.Rounds; round++)
+                {
+                    o.Time(() => Repeat(iterations, () => ort.Run(features, batch)) * batch);
+                    if (torch is not null) t.Time(() => Repeat(torchIterations, () => torch.Run(features, batch)) * batch);
+                }
+                var gflops = o.PerSecond * LcnnCost.GflopPerWindow;
+                var perCpu = o.PerCpuSecond * LcnnCost.GflopPerWindow;
+                var corePeak = report.Machine.PeakGflops / report.Machine.Cores;
+                var row = new ExpertRow(batch, o.PerSecond, torch is null ? null : t.PerSecond, gflops,
+                    report.Machine.PeakGflops > 0 ? gflops / report.Machine.PeakGflops : 0, perCpu, corePeak > 0 ? perCpu / corePeak : 0);
+                report.Expert.Add(row);
+                log.WriteLine($"expert batch {batch}: ORT {row.OrtWindowsPerSecond:F1} w/s, TorchSharp {row.TorchWindowsPerSecond?.ToString("F1") ?? "n/a"} w/s");
+            }
+        }
+        finally { torch?.Dispose(); }
+
+        RunLevers(options, report, log, model, features);
+    }
+
+    /// <summary>What MoeScorer uses: every graph optimisation, the runtime's default thread count.</summary>
+    private static SessionOptions ScannerSettings() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+
+    private static void RunLevers(BenchOptions options, BenchReport report, TextWriter log, byte[] model, float[] features)
+    {
+        var batch = options.LeverBatch;
+        var cores = Environment.ProcessorCount;
+        var attempts = new List<(string Lever, string Setting, Func<SessionOptions> Make)>
+        {
+            ("graph optimisation", "ORT_DISABLE_ALL", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL }),
+            ("graph optimisation", "ORT_ENABLE_BASIC", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC }),
+            ("graph optimisation", "ORT_ENABLE_EXTENDED", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED }),
+            ("intra-op threads", "1", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 }),
+            ("intra-op threads", $"{cores} (= cores)", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = cores }),
+            ("intra-op threads", $"{cores} + no spinning", () =>
+            {
+                var s = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = cores };
+                s.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+                return s;
+            }),
+            ("inter-op", $"ORT_PARALLEL, {cores} inter-op threads", () => new SessionOptions
+            {
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode = ExecutionMode.ORT_PARALLEL, InterOpNumThreads = cores,
+            }),
+        };
+        if (options.Small) attempts = attempts.GroupBy(a => a.Lever).Select(g => g.First()).ToList();
+        using var baseline = new OrtExpert(model, ScannerSettings());
+        baseline.Run(features, batch);
+        foreach (var (lever, setting, make) in attempts)
+        {
+            using var candidate = new OrtExpert(model, make());
+            candidate.Run(features, batch);
+            var b = new Throughput();
+            var c = new Throughput();
+            var iterations = Math.Max(1, options.LeverWindowsPerRound / batch);
+            for (var round = 0; round < 2; round++)
+            {
+                b.Time(() => Repeat(iterations, () => baseline.Run(features, batch)) * batch);
+                c.Time(() => Repeat(iterations, () => candidate.Run(features, batch)) * batch);
+            }
+            var row = new LeverRow(lever, $"{setting}, batch {batch}", c.PerSecond, b.PerSecond);
+            report.Levers.Add(row);
+            log.WriteLine($"lever {lever} {setting}: {row.Relative:F2}x of the scanner's settings");
+        }
+    }
+
+    private static int Repeat(int times, Action action)
+    {
+        for (var i = 0; i < times; i++) action();
+        return times;
+    }
+
+    /// <summary>Log-mel-like values (mean-normalised: zero-centred, unit-ish spread).</summary>
+    internal static float[] RandomFeatures(int windows, Random rng)
+    {
+        var data = new float[windows * FeatureLength];
+        for (var i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 4 - 2);
+        return data;
+    }
+
+    /// <summary>An expert session fed straight from a feature buffer, as MoeScorer feeds it.</summary>
+    private sealed class OrtExpert(byte[] model, SessionOptions options) : IDisposable
+    {
+        private static readonly string[] Outputs = [ModelNames.ExpertProbs, ModelNames.ExpertEmbedding];
+        private readonly InferenceSession _session = new(model, options);
+        private readonly RunOptions _run = new();
+
+        public void Run(float[] features, int batch)
+        {
+            using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features.AsMemory(0, batch * FeatureLength),
+                [batch, 1, ModelNames.Mels, ModelNames.Frames]);
+            using var outputs = _session.Run(_run, [ModelNames.ExpertInput], [value], Outputs);
+            if (outputs[0].GetTensorDataAsSpan<float>().Length != batch * 2) throw new InvalidOperationException("expert returned the wrong shape");
+        }
+
+        public void Dispose()
+        {
+            _session.Dispose();
+            _run.Dispose();
+            options.Dispose();
+        }
+    }
+}
+
+/// <summary>The TorchSharp side of the expert comparison.</summary>
+public interface ITorchExpert : IDisposable
+{
+    string Description { get; }
+    void Run(float[] features, int batch);
+}

@@ -1,0 +1,41 @@
+using MoeFunctions.Benchmarks;
+
+// moe-bench [--small] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]
+string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine("moe-bench [--small] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]\n" +
+                      "  --small  seconds-long run for the test suite (no report unless --out)\n" +
+                      "  full mode writes docs/benchmarks.md unless --out says otherwise");
+    return 0;
+}
+var small = args.Contains("--small");
+var options = new BenchOptions
+{
+    Small = small,
+    CorpusDirectory = Value("--corpus") ?? "/work/corpus",
+    ModelDirectory = Value("--model"),
+    WorkDirectory = Value("--work") ?? Path.Combine(Path.GetTempPath(), small ? "moe-bench-small" : "moe-bench"),
+    MoePath = Value("--moe"),
+    ReportPath = Value("--out") ?? (small ? null : Path.Combine("docs", "benchmarks.md")),
+    CommandLine = "moe-bench " + string.Join(' ', args.Select(a => a.Contains(' ') ? $"\"{a}\"" : a)),
+    Note = Value("--note"),
+};
+try
+{
+    var report = BenchmarkRunner.Run(options, Console.Out);
+    var markdown = MarkdownReport.Render(report);
+    if (options.ReportPath is { } path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path, markdown);
+        Console.WriteLine($"wrote {path}");
+    }
+    else Console.WriteLine(markdown);
+    return 0;
+}
+catch (Exception e) when (e is IOException or InvalidOperationException or MoeFunctions.Detection.BundleException or InvalidDataException)
+{
+    Console.Error.WriteLine($"moe-bench: {e.Message}");
+    return 1;
+}

@@ -1,0 +1,48 @@
+namespace MoeFunctions.Benchmarks;
+
+/// <param name="TorchWindowsPerSecond">Null when the TorchSharp column is not available in this build.</param>
+/// <param name="OrtGflopsPerCpuSecond">GFLOP per second of this process's CPU time: what the busy cores achieved, whatever else ran on the machine.</param>
+public sealed record ExpertRow(int Batch, double OrtWindowsPerSecond, double? TorchWindowsPerSecond, double OrtGflops, double PeakFraction,
+                               double OrtGflopsPerCpuSecond = 0, double CorePeakFraction = 0)
+{
+    public double? OrtOverTorch => TorchWindowsPerSecond is > 0 ? OrtWindowsPerSecond / TorchWindowsPerSecond : null;
+}
+
+/// <summary>One attempt at a speed lever, measured against the scanner's ONNX Runtime settings in the same rounds.</summary>
+public sealed record LeverRow(string Lever, string Setting, double WindowsPerSecond, double BaselineWindowsPerSecond)
+{
+    public double Relative => BaselineWindowsPerSecond > 0 ? WindowsPerSecond / BaselineWindowsPerSecond : 0;
+}
+
+public sealed record RoutingRow(string Mode, double WindowsPerSecond, double ExpertsPerWindow, double CostRelativeToDense, double PooledEer, int Files, int Windows);
+
+/// <param name="ManagedRealTime">Seconds of audio decoded per wall second through MediaDecoder.</param>
+/// <param name="FfmpegRealTime">Seconds of audio per wall second for the ffmpeg process on the same file.</param>
+public sealed record DecodeRow(string Format, string Decoder, double AudioSeconds, double ManagedRealTime, double FfmpegRealTime)
+{
+    public double Ratio => FfmpegRealTime > 0 ? ManagedRealTime / FfmpegRealTime : 0;
+}
+
+public sealed record EndToEndRow(string Input, double AudioSeconds, double WallSeconds, double PeakMegabytes, int Files, string Command)
+{
+    public double RealTime => WallSeconds > 0 ? AudioSeconds / WallSeconds : 0;
+}
+
+public sealed class BenchReport
+{
+    public required Machine Machine { get; init; }
+    public required BenchOptions Options { get; init; }
+    public DateTime StartedUtc { get; init; } = DateTime.UtcNow;
+    public string LoadBefore { get; init; } = Machine.LoadAverage();
+    public string LoadAfter { get; set; } = "";
+    public double TotalSeconds { get; set; }
+
+    public List<ExpertRow> Expert { get; } = [];
+    public string TorchNote { get; set; } = "";
+    public List<LeverRow> Levers { get; } = [];
+    public List<RoutingRow> Routing { get; } = [];
+    public string RoutingNote { get; set; } = "";
+    public List<DecodeRow> Decoding { get; } = [];
+    public List<EndToEndRow> EndToEnd { get; } = [];
+    public string EndToEndNote { get; set; } = "";
+}

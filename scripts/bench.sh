@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Regenerates docs/benchmarks.md: Release build of moe-bench (and the `moe` it runs), then the full benchmark.
+# Run it on a quiet machine: the page records the load average, and absolute speeds are only meaningful without other work.
+# Extra arguments go to moe-bench, e.g. `scripts/bench.sh --corpus /data/corpus --model models/trained`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build benchmarks/MoeFunctions.Benchmarks -c Release --nologo -v quiet
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+exec benchmarks/MoeFunctions.Benchmarks/bin/Release/net10.0/moe-bench --out docs/benchmarks.md "$@"

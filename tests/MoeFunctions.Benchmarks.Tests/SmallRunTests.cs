@@ -1,0 +1,91 @@
+namespace MoeFunctions.Benchmarks.Tests;
+
+/// <summary>The small mode runs every measurement and each yields positive numbers. Never a speed assertion: the machine is shared.</summary>
+public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunFixture>
+{
+    private BenchReport R => run.Report;
+
+    [Fact]
+    public void Expert_inference_ran_at_every_small_batch_size_in_both_runtimes_or_says_why_not()
+    {
+        Assert.Equal(R.Options.ExpertBatches, R.Expert.Select(e => e.Batch));
+        Assert.All(R.Expert, e =>
+        {
+            Assert.True(e.OrtWindowsPerSecond > 0);
+            Assert.True(e.OrtGflops > 0);
+            Assert.InRange(e.PeakFraction, double.Epsilon, 10);
+            if (e.TorchWindowsPerSecond is { } t) Assert.True(t > 0);
+        });
+        if (R.Expert.Any(e => e.TorchWindowsPerSecond is null))
+            Assert.Contains("not available in this build", R.TorchNote);
+        else
+            Assert.Contains("TorchSharp eager", R.TorchNote);
+    }
+
+    [Fact]
+    public void Each_lever_kind_was_tried_against_the_scanner_settings()
+    {
+        Assert.Equal(["graph optimisation", "intra-op threads", "inter-op"], R.Levers.Select(l => l.Lever));
+        Assert.All(R.Levers, l => Assert.True(l.WindowsPerSecond > 0 && l.BaselineWindowsPerSecond > 0 && l.Relative > 0));
+    }
+
+    [Fact]
+    public void Routing_ran_all_four_modes_with_their_expert_counts_and_an_eer()
+    {
+        Assert.Equal(["dense (4 experts, classic gate)", "sparse top-2", "sparse top-1", "cascade"], R.Routing.Select(x => x.Mode));
+        Assert.Equal([4.0, 2.0, 1.0], R.Routing.Take(3).Select(x => x.ExpertsPerWindow));
+        Assert.InRange(R.Routing[3].ExpertsPerWindow, 1, 4);
+        Assert.All(R.Routing, x =>
+        {
+            Assert.True(x.WindowsPerSecond > 0);
+            Assert.True(x.CostRelativeToDense > 0);
+            Assert.InRange(x.PooledEer, 0, 1);
+            Assert.Equal(2, x.Files);
+        });
+        Assert.Equal(1.0, R.Routing[0].CostRelativeToDense, 6);
+        Assert.Contains("UNTRAINED", R.RoutingNote);
+    }
+
+    [Fact]
+    public void Every_format_was_decoded_by_both_sides_to_the_same_length()
+    {
+        Assert.Equal(["WAV", "MP3", "Vorbis", "Opus", "FLAC", "M4A (AAC, via ffmpeg)"], R.Decoding.Select(d => d.Format));
+        Assert.All(R.Decoding, d =>
+        {
+            // Codec priming and padding move the end by a few ms at most.
+            Assert.InRange(d.AudioSeconds, R.Options.DecodeSeconds - 0.1, R.Options.DecodeSeconds + 0.1);
+            Assert.True(d.ManagedRealTime > 0);
+            Assert.True(d.FfmpegRealTime > 0);
+            Assert.False(string.IsNullOrEmpty(d.Decoder));
+        });
+        Assert.Equal("ffmpeg", R.Decoding[^1].Decoder, ignoreCase: true);
+    }
+
+    [Fact]
+    public void End_to_end_scanned_the_mixed_folder_and_the_long_file_with_peak_memory()
+    {
+        Assert.True(R.EndToEnd.Count == 2, $"end to end did not run: {R.EndToEndNote}\n{run.Log}");
+        Assert.All(R.EndToEnd, e =>
+        {
+            Assert.True(e.WallSeconds > 0 && e.RealTime > 0);
+            Assert.True(e.PeakMegabytes > 10, $"peak memory {e.PeakMegabytes} MB is not a .NET process's");
+            Assert.Contains(" scan ", e.Command);
+        });
+        Assert.Equal(6, R.EndToEnd[0].Files);
+        Assert.Equal(R.Options.LongFileHours * 3600, R.EndToEnd[1].AudioSeconds, 0);
+    }
+
+    [Fact]
+    public void Markdown_report_states_machine_load_targets_and_an_unmeasured_gpu()
+    {
+        var md = run.Markdown;
+        Assert.Contains($"{R.Machine.Cores} cores", md);
+        Assert.Contains("GFLOP/s", md);
+        Assert.Contains(R.LoadBefore, md);
+        Assert.Contains("## Targets of issue 7", md);
+        Assert.Contains("| expert inference, batch 1 / 8 / 32 / 128 | not measured |", md);
+        foreach (var d in R.Decoding) Assert.Contains($"| {d.Format} |", md);
+        Assert.Contains("ffmpeg -nostdin -v error -i FILE -f s16le -ac 1 -ar 16000 -", md);
+        Assert.DoesNotContain("NaN", md);
+    }
+}

@@ -1,0 +1,49 @@
+namespace MoeFunctions.Benchmarks.Tests;
+
+public sealed class LcnnCostTests
+{
+    [Fact]
+    public void Macs_match_the_layer_shapes_counted_by_hand()
+    {
+        // out x H x W x in x k x k per conv on 80x301, 40x150, 20x75, 10x37 maps (see DESIGN.md section 1).
+        long conv = 64L * 80 * 301 * 1 * 25 + 64L * 40 * 150 * 32 + 96L * 40 * 150 * 32 * 9 + 96L * 20 * 75 * 48
+                    + 128L * 20 * 75 * 48 * 9 + 128L * 10 * 37 * 64 + 64L * 10 * 37 * 64 * 9 + 64L * 10 * 37 * 32 + 64L * 10 * 37 * 32 * 9;
+        Assert.Equal((conv, 4096L * 128 + 64 * 2), LcnnCost.MacsPerWindow());
+        Assert.Equal(330_808_320, conv);
+        Assert.InRange(LcnnCost.GflopPerWindow, 0.66, 0.67);
+    }
+}
+
+public sealed class EerTests
+{
+    [Fact]
+    public void Separated_scores_give_zero_and_reversed_scores_give_one()
+    {
+        Assert.Equal(0, Eer.Compute([(false, 0.1), (false, 0.2), (true, 0.8), (true, 0.9)]));
+        Assert.Equal(1, Eer.Compute([(true, 0.1), (true, 0.2), (false, 0.8), (false, 0.9)]));
+    }
+
+    [Fact]
+    public void One_swapped_pair_in_four_of_each_class_gives_a_quarter()
+    {
+        (bool, double)[] scores = [(false, 0.1), (false, 0.2), (false, 0.3), (true, 0.35), (false, 0.6), (true, 0.5), (true, 0.7), (true, 0.8)];
+        Assert.Equal(0.25, Eer.Compute(scores), 6);
+    }
+
+    [Fact]
+    public void One_class_only_has_no_eer() => Assert.True(double.IsNaN(Eer.Compute([(true, 0.5)])));
+}
+
+public sealed class MachineTests
+{
+    [Fact]
+    public void Peak_is_cores_times_clock_times_flops_per_cycle()
+    {
+        var m = Machine.Detect();
+        Assert.Equal(Environment.ProcessorCount, m.Cores);
+        Assert.True(m.ClockGHz > 0, m.ClockSource);
+        Assert.Contains(m.FlopsPerCycle, new[] { 16, 32 });
+        Assert.Equal(m.Cores * m.ClockGHz * m.FlopsPerCycle, m.PeakGflops, 9);
+        Assert.Matches(@"^\d+(\.\d+)?, \d+(\.\d+)?, \d+(\.\d+)?$", Machine.LoadAverage());
+    }
+}

@@ -14,12 +14,9 @@ public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunF
             Assert.True(e.OrtWindowsPerSecond > 0);
             Assert.True(e.OrtGflops > 0);
             Assert.InRange(e.PeakFraction, double.Epsilon, 10);
-            if (e.TorchWindowsPerSecond is { } t) Assert.True(t > 0);
+            Assert.True(e.TorchWindowsPerSecond > 0, R.TorchNote); // the eager column runs in every build
         });
-        if (R.Expert.Any(e => e.TorchWindowsPerSecond is null))
-            Assert.Contains("not available in this build", R.TorchNote);
-        else
-            Assert.Contains("TorchSharp eager", R.TorchNote);
+        Assert.Contains("TorchSharp eager", R.TorchNote);
     }
 
     [Fact]

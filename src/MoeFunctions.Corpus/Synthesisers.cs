@@ -15,7 +15,7 @@ public sealed record TtsVoice(string Engine, string Voice, string Language)
         return Engine switch
         {
             "espeak-ng" => Signal.ParseWav(ProcessRunner.Run("espeak-ng",
-                ["-v", Voice, "-s", Math.Clamp((int)Math.Round(175 / stretch), 80, 450).ToString(CultureInfo.InvariantCulture), "--stdout", "--stdin"],
+                ["-v", Voice, "-s", Math.Clamp((int)Math.Round(175 / stretch), 70, 450).ToString(CultureInfo.InvariantCulture), "--stdout", "--stdin"],
                 Encoding.UTF8.GetBytes(text))),
             "flite" => WithTemp(".wav", wav =>
             {

@@ -73,7 +73,7 @@ public static class Voices
         if (targetS is not double target) return first;
         double d0 = SignalOps.TrimSilence(first).DurationS;
         if (d0 < 0.05) return first;
-        double stretch = Math.Clamp(target / d0, 0.5, 2.0);
+        double stretch = Math.Clamp(target / d0, 0.5, 2.5);
         return Math.Abs(stretch - 1) < 0.05 ? first : voice.Speak(text, stretch);
     }
 }

@@ -32,38 +32,61 @@ public sealed class CorpusBuilder(CorpusOptions o, TextWriter? log = null)
         // Domain by domain, so a usable manifest of the finished domains exists early in a long build.
         foreach (var domain in o.Domains)
         {
-            foreach (var phase in new[] { "bonafide", "spoof" })
+            // Chunks of ~600 bona fide items with their fakes; the manifests are rewritten after each chunk, so a
+            // long domain is usable (and balanced) long before it is finished.
+            var domainJobs = jobs.Where(j => j.Domain == domain).ToList();
+            var reals = domainJobs.Where(j => j.Label == "bonafide").ToList();
+            var fakes = domainJobs.Where(j => j.Label == "spoof").ToList();
+            int chunks = Math.Max(1, (reals.Count + 599) / 600);
+            var realChunk = reals.Select((j, i) => (j.Id, C: (int)((long)i * chunks / Math.Max(1, reals.Count)))).ToDictionary(x => x.Id, x => x.C);
+            int FakeChunk(CorpusJob j, int i) =>
+                j.PairId is not null && realChunk.TryGetValue(j.PairId, out var c) ? c : (int)((long)i * chunks / Math.Max(1, fakes.Count));
+            var fakeChunks = fakes.Select((j, i) => (j, C: FakeChunk(j, i))).ToList();
+            for (int c = 0; c < chunks; c++)
             {
-                Parallel.ForEach(jobs.Where(j => j.Domain == domain && j.Label == phase), new ParallelOptions { MaxDegreeOfParallelism = o.Parallelism }, job =>
+                foreach (var batch in new[] { reals.Where(j => realChunk[j.Id] == c), fakeChunks.Where(x => x.C == c).Select(x => x.j) })
                 {
-                    try
+                    Parallel.ForEach(batch, new ParallelOptions { MaxDegreeOfParallelism = o.Parallelism }, job =>
                     {
-                        var rows = RunJob(job, durations);
-                        durations[job.Id] = rows.Sum(r => r.DurationS);
-                    }
-                    catch (Exception e) when (e is ToolFailedException or TimeoutException or FormatException or IOException or InvalidOperationException)
-                    {
-                        failures.Add($"{job.Id}: {e.Message}");
-                    }
-                    int d = Interlocked.Increment(ref done);
-                    progress?.Report((d, total));
-                    if (d % 200 == 0 || d == total)
-                        lock (_log) _log.WriteLine($"corpus: {d}/{total} jobs ({domain} {phase}), {sw.Elapsed:hh\\:mm\\:ss} elapsed, {failures.Count} failed");
-                });
+                        try
+                        {
+                            var rows = RunJob(job, durations);
+                            durations[job.Id] = rows.Sum(r => r.DurationS);
+                        }
+                        catch (Exception e) when (e is ToolFailedException or TimeoutException or FormatException or IOException or InvalidOperationException)
+                        {
+                            failures.Add($"{job.Id}: {e.Message}");
+                        }
+                        int d = Interlocked.Increment(ref done);
+                        progress?.Report((d, total));
+                        if (d % 200 == 0 || d == total)
+                            lock (_log) _log.WriteLine($"corpus: {d}/{total} jobs ({domain} {job.Label}), {sw.Elapsed:hh\\:mm\\:ss} elapsed, {failures.Count} failed");
+                    });
+                }
+                if (c < chunks - 1) WriteSoFar(finished.Concat(Rows(domainJobs)).ToList(), $"{domain} chunk {c + 1}/{chunks}");
             }
-            var domainRows = jobs.Where(j => j.Domain == domain).SelectMany(j => ReadState(j) ?? []).OrderBy(r => r.Path, StringComparer.Ordinal).ToList();
-            Manifest.Write(Path.Combine(o.Output, domain, "manifest.csv"), domainRows);
-            finished.AddRange(domainRows);
-            finished.Sort((a, b) => StringComparer.Ordinal.Compare(a.Path, b.Path));
-            Manifest.Write(Path.Combine(o.Output, "manifest.csv"), finished);
-            summary = Summary(finished, o);
-            File.WriteAllText(Path.Combine(o.Output, "summary.md"), summary);
-            _log.WriteLine($"corpus: {domain} done, manifest.csv now holds {finished.Count} files");
+            finished.AddRange(Rows(domainJobs));
+            summary = WriteSoFar(finished, $"{domain} done");
         }
         var rows = finished;
         var failList = failures.OrderBy(f => f, StringComparer.Ordinal).ToList();
         File.WriteAllLines(Path.Combine(o.Output, "failures.txt"), failList);
         return new Result(rows, failList, summary);
+    }
+
+    List<ManifestRow> Rows(IEnumerable<CorpusJob> js) => js.SelectMany(j => ReadState(j) ?? []).ToList();
+
+    /// <summary>Writes the per-domain and combined manifests and the summary of what is finished.</summary>
+    string WriteSoFar(List<ManifestRow> rows, string what)
+    {
+        rows.Sort((a, b) => StringComparer.Ordinal.Compare(a.Path, b.Path));
+        foreach (var d in rows.Select(r => r.Domain).Distinct())
+            Manifest.Write(Path.Combine(o.Output, d, "manifest.csv"), rows.Where(r => r.Domain == d));
+        Manifest.Write(Path.Combine(o.Output, "manifest.csv"), rows);
+        var summary = Summary(rows, o);
+        File.WriteAllText(Path.Combine(o.Output, "summary.md"), summary);
+        lock (_log) _log.WriteLine($"corpus: {what}, manifest.csv now holds {rows.Count} files");
+        return summary;
     }
 
     string StatePath(CorpusJob j) => Path.Combine(StateDir, j.Id.Replace('/', '_') + ".csv");

@@ -74,6 +74,6 @@ public static class Voices
         double d0 = SignalOps.TrimSilence(first).DurationS;
         if (d0 < 0.05) return first;
         double stretch = Math.Clamp(target / d0, 0.5, 2.5);
-        return Math.Abs(stretch - 1) < 0.05 ? first : voice.Speak(text, stretch);
+        return Math.Abs(stretch - 1) < 0.12 ? first : voice.Speak(text, stretch); // within the ±10 % jitter anyway
     }
 }

@@ -14,7 +14,7 @@ public sealed record CorpusOptions
     /// <summary>Minutes of D2 fakes kept (seeded sample of the ~78 in shared/data), to keep the build short.</summary>
     public double D2FakeMinutes { get; init; } = 42;
     /// <summary>Share of the 3,000 FSDD clips used in D4 (klettres-data adds the rest of its 40 minutes).</summary>
-    public double FsddFraction { get; init; } = 0.55;
+    public double FsddFraction { get; init; } = 0.62;
     /// <summary>Minutes of raw LibriSpeech real speech D2 should reach by borrowing train-clean-100 speakers from D1.</summary>
     public double D2RealTargetMinutes { get; init; } = 29;
     public int Parallelism { get; init; } = 2;

@@ -296,6 +296,8 @@ public sealed partial class Planner(CorpusOptions o)
         }
         var jobs = new List<CorpusJob>();
         var planRng = StableHash.Rng(o.Seed, "D4/plan");
+        // klettres lists a few recordings under two names: each recording is used once, under its first name.
+        items = items.GroupBy(i => i.File).Select(g => g.First()).ToList();
         foreach (var it in Limit(items, "D4", i => i.Stem))
         {
             // Split by text: the same word never appears in both train and test, whoever speaks it.

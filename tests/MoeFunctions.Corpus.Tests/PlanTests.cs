@@ -21,6 +21,13 @@ public class PlanTests
     }
 
     [Fact]
+    public void Job_ids_and_output_paths_are_unique()
+    {
+        var dup = Full.Value.GroupBy(j => j.Id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.Empty(dup);
+    }
+
+    [Fact]
     public void No_D3_or_D4_text_is_in_both_train_and_test()
     {
         // The group of a D3/D4 job is its text key, so a text maps to one split.

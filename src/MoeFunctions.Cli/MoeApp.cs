@@ -1,3 +1,4 @@
+using MoeFunctions.Cli.Commands.Corpus;
 using MoeFunctions.Cli.Commands.Scan;
 using MoeFunctions.Cli.Commands.Training;
 using Spectre.Console;
@@ -35,5 +36,6 @@ public static class MoeApp
 
         ScanCommand.Register(config);
         TrainingCommands.Register(config);
+        CorpusCommands.Register(config);
     }
 }

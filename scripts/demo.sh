@@ -9,7 +9,8 @@ bash scripts/setup.sh
 
 demo="$root/demo"
 mkdir -p "$demo/real" "$demo/synthetic"
-prompts=/usr/share/asterisk/sounds/en
+# Debian's package puts the English prompts under a voice-named folder (en_US_f_Allison).
+prompts=$(dirname "$(dpkg -L asterisk-core-sounds-en-g722 | grep -m1 '/vm-intro\.g722$')")
 if [ ! -f "$demo/.made" ]; then
   # The twelve longest prompts (longer prompts give several windows each), in several containers.
   mapfile -t picks < <(find "$prompts" -maxdepth 1 -name '*.g722' -printf '%s %p\n' | sort -rn | head -n 12 | cut -d' ' -f2-)
@@ -17,7 +18,7 @@ if [ ! -f "$demo/.made" ]; then
   i=0
   for f in "${picks[@]}"; do
     base=$(basename "$f" .g722); ext=${exts[$((i % ${#exts[@]}))]}
-    ffmpeg -nostdin -loglevel error -y -f g722 -ar 16000 -i "$f" "$demo/real/$base.$ext"
+    ffmpeg -nostdin -loglevel error -y -f g722 -i "$f" "$demo/real/$base.$ext"
     i=$((i + 1))
   done
   texts=(
@@ -33,7 +34,7 @@ if [ ! -f "$demo/.made" ]; then
     ext=${exts[$((j % ${#exts[@]}))]}
     espeak-ng -v "${voices[$j]}" -s 150 -w "$demo/synthetic/tts-$j.wav" "${texts[$j]}"
     if [ "$ext" != wav ]; then
-      ffmpeg -nostdin -loglevel error -y -i "$demo/synthetic/tts-$j.wav" -ar 22050 "$demo/synthetic/tts-$j.$ext"
+      ffmpeg -nostdin -loglevel error -y -i "$demo/synthetic/tts-$j.wav" -ar 24000 "$demo/synthetic/tts-$j.$ext"
       rm "$demo/synthetic/tts-$j.wav"
     fi
   done

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using MoeFunctions.App;
+using MoeFunctions.App.Tests.Support;
+using MoeFunctions.Detection;
+using MoeFunctions.Scanning.Cloud;
+using MoeFunctions.Scanning.Contracts;
+using Xunit.Abstractions;
+
+namespace MoeFunctions.IntegrationTests.Faults;
+
+/// <summary>
+/// Issue 8: Azurite stopped and restarted in the middle of a multi-file scan, once while ingesting and once while scoring.
+/// The outage (25 s) outlasts the app's own SDK retries (5 retries, 0.5 s doubling, at most ~19 s with jitter), so
+/// invocations in flight fail and are delivered again; afterwards every file must have exactly one result and one notification.
+/// </summary>
+public sealed class AzuriteRestartTests(ITestOutputHelper output)
+{
+    public const int Files = 60;
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(25);
+
+    [Fact]
+    public async Task Restart_during_ingest_and_during_scoring_loses_and_doubles_nothing()
+    {
+        await using var azurite = new RestartableAzurite();
+        await azurite.StartAsync();
+        var settings = AppTestHost.SampleSettings();
+        settings["MoeStorage"] = azurite.ConnectionString;
+        settings["Moe__BatchWindows"] = "1";   // one message per window: more batches, more finalize races
+        using var host = AppTestHost.Build(settings);
+        var storage = host.Services.GetRequiredService<CloudStorage>();
+        var options = host.Services.GetRequiredService<MoeCloudOptions>();
+        await host.Services.GetServices<IHostedService>().OfType<DevelopmentStorageBootstrap>().Single().StartAsync(CancellationToken.None);
+
+        string wav = FaultMedia.ShortSpeechWav();
+        var blobs = new List<BlobClient>();
+        var expected = new Dictionary<string, string>();   // scan id -> blob name
+        foreach (int i in Enumerable.Range(0, Files))
+        {
+            var blob = storage.Uploads.GetBlobClient($"restart/call-{i:D3}.wav");
+            var info = (await blob.UploadAsync(wav, overwrite: true)).Value;
+            blobs.Add(blob);
+            expected[CloudNames.ScanId(options.UploadsContainer, blob.Name, info.ETag.ToString().Trim('"'))] = blob.Name;
+        }
+
+        var driver = new AtLeastOnceHost(host.Services, storage, visibilityTimeout: TimeSpan.FromSeconds(3));
+        var sw = Stopwatch.StartNew();
+
+        // Outage 1: once a third of the files are ingested, with two more ingests in flight.
+        var ingest = driver.IngestAllAsync(blobs, workers: 2);
+        var fault1 = OutageWhenAsync(azurite, () => driver.IngestReports.Count >= Files / 3 || ingest.IsCompleted);
+        await ingest;
+        await fault1;
+        output.WriteLine($"ingest done at {sw.Elapsed.TotalSeconds:F0} s: {driver.IngestReports.Count} reports, {driver.FailedIngests} failed invocations");
+
+        // Outage 2: once a third of the batches are scored, with a receive batch in flight.
+        var drain = driver.DrainAsync(TimeSpan.FromMinutes(4));
+        var fault2 = OutageWhenAsync(azurite, () => driver.ScoreInvocations >= driver.IngestReports.Sum(r => r.Batches) / 3 || drain.IsCompleted);
+        await drain;
+        await fault2;
+        await driver.DrainAsync(TimeSpan.FromMinutes(1));   // whatever the outage left invisible
+        output.WriteLine($"scoring done at {sw.Elapsed.TotalSeconds:F0} s: {driver.ScoreInvocations} invocations, {driver.FailedScores} failed, " +
+                         $"{driver.Poisoned} poisoned, {driver.LostDeletes} deletes lost, Azurite started {azurite.Starts} times");
+
+        var notifications = await ReceiveAllAsync(storage.Queues.GetQueueClient(options.NotificationQueue));
+        var perScan = notifications.GroupBy(n => n.ScanId).ToDictionary(g => g.Key, g => g.Count());
+        var resultNames = new List<string>();
+        await foreach (var b in storage.Results.GetBlobsAsync()) if (!b.Name.Contains('/')) resultNames.Add(b.Name);
+        output.WriteLine($"{expected.Count} files, {resultNames.Count} results, {notifications.Count} notifications, " +
+                         $"{perScan.Count(kv => kv.Value > 1)} scans notified more than once, {expected.Keys.Count(k => !perScan.ContainsKey(k))} never notified");
+
+        var notDone = new List<string>();
+        foreach (var scanId in expected.Keys)
+            if (await storage.Scans.GetAsync(scanId) is { Status: not ScanStatus.Done } s) notDone.Add($"{expected[scanId]}: {s.Status} ({s.Reason})");
+        output.WriteLine($"ingest outcomes: {string.Join(", ", driver.IngestReports.GroupBy(r => r.Outcome).Select(g => $"{g.Key} {g.Count()}"))}; " +
+                         $"score outcomes: {string.Join(", ", driver.ScoreOutcomes.GroupBy(o => o).Select(g => $"{g.Key} {g.Count()}"))}");
+        output.WriteLine($"{notDone.Count} scans not Done: {string.Join("; ", notDone)}");
+
+        Assert.Equal(3, azurite.Starts);
+        // The faults were real: invocations failed and were delivered again.
+        Assert.True(driver.FailedIngests > 0, "the ingest outage failed no invocation");
+        Assert.True(driver.FailedScores > 0, "the scoring outage failed no invocation");
+        Assert.Equal(0, driver.BlobPoison);
+        Assert.Equal(0, driver.Poisoned);
+        Assert.Equal(0, await QueueLength(storage.ClipsQueue));
+
+        Assert.Equal(expected.Keys.Order(), resultNames.Select(n => n[..^".json".Length]).Order());
+        Assert.Equal(expected.Keys.Order(), perScan.Keys.Order());
+        Assert.All(perScan, kv => Assert.Equal(1, kv.Value));
+        foreach (var (scanId, name) in expected)
+        {
+            var scan = await storage.Scans.GetAsync(scanId);
+            Assert.Equal(ScanStatus.Done, scan!.Status);
+            var result = System.Text.Json.JsonSerializer.Deserialize<ScanResult>(
+                (await storage.Results.GetBlobClient(CloudNames.ResultBlob(scanId)).DownloadContentAsync()).Value.Content.ToStream(), ScanJson.Options)!;
+            Assert.Equal(name, result.Source.Name);
+            Assert.NotEqual(Verdict.Failed, result.Verdict);
+            Assert.Equal(scan.WindowCount, result.Windows.Count);
+            Assert.Equal(Enumerable.Range(0, scan.WindowCount), result.Windows.Select(w => w.Index));
+            Assert.Equal(result.Verdict, notifications.Single(n => n.ScanId == scanId).Verdict);
+        }
+        var clipsLeft = new List<string>();
+        await foreach (var b in storage.Clips.GetBlobsAsync()) clipsLeft.Add(b.Name);
+        Assert.Empty(clipsLeft);
+    }
+
+    /// <summary>Waits for the condition, then stops Azurite for <see cref="Outage"/> and starts it again on the same ports and folder.</summary>
+    private static async Task OutageWhenAsync(RestartableAzurite azurite, Func<bool> when)
+    {
+        while (!when()) await Task.Delay(50);
+        await azurite.StopAsync();
+        await Task.Delay(Outage);
+        await azurite.StartAsync();
+    }
+
+    private static async Task<int> QueueLength(QueueClient queue) => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount;
+
+    private static async Task<List<ScanNotification>> ReceiveAllAsync(QueueClient queue)
+    {
+        var list = new List<ScanNotification>();
+        while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value is { Length: > 0 } batch)
+            list.AddRange(batch.Select(m => m.Body.ToObjectFromJson<ScanNotification>(ScanJson.Options)!));
+        return list;
+    }
+}

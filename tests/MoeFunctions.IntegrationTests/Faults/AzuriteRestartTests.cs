@@ -30,7 +30,8 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
         var settings = AppTestHost.SampleSettings();
         settings["MoeStorage"] = azurite.ConnectionString;
         settings["Moe__BatchWindows"] = "1";   // one message per window: more batches, more finalize races
-        using var host = AppTestHost.Build(settings);
+        var logs = new LogCapture();
+        using var host = AppTestHost.Build(settings, s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
         var storage = host.Services.GetRequiredService<CloudStorage>();
         var options = host.Services.GetRequiredService<MoeCloudOptions>();
         await host.Services.GetServices<IHostedService>().OfType<DevelopmentStorageBootstrap>().Single().StartAsync(CancellationToken.None);
@@ -78,6 +79,8 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
         output.WriteLine($"ingest outcomes: {string.Join(", ", driver.IngestReports.GroupBy(r => r.Outcome).Select(g => $"{g.Key} {g.Count()}"))}; " +
                          $"score outcomes: {string.Join(", ", driver.ScoreOutcomes.GroupBy(o => o).Select(g => $"{g.Key} {g.Count()}"))}");
         output.WriteLine($"{notDone.Count} scans not Done: {string.Join("; ", notDone)}");
+        foreach (var r in logs.Records.Where(r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && r.Category.StartsWith("MoeFunctions.Scanning.Cloud.")))
+            output.WriteLine($"{r.Level} {r.Scope.GetValueOrDefault("blob")}: {r.Message}");
 
         Assert.Equal(3, azurite.Starts);
         // The faults were real: invocations failed and were delivered again.

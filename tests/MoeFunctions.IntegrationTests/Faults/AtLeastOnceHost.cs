@@ -35,6 +35,10 @@ public sealed class AtLeastOnceHost(IServiceProvider services, CloudStorage stor
     /// <summary>Completed ScoreClips invocations, successful or not (the fault injector watches it).</summary>
     public int ScoreInvocations;
     public int IngestInvocations;
+    private int _ingestsStarted, _scoresStarted;
+    /// <summary>Awaited before the n-th (0-based) invocation of each trigger: the test injects its fault there, so it always hits an invocation.</summary>
+    public Func<int, Task> BeforeIngest { get; set; } = _ => Task.CompletedTask;
+    public Func<int, Task> BeforeScore { get; set; } = _ => Task.CompletedTask;
 
     private QueueClient Poison => storage.Queues.GetQueueClient(storage.ClipsQueue.Name + "-poison");
 
@@ -50,6 +54,7 @@ public sealed class AtLeastOnceHost(IServiceProvider services, CloudStorage stor
                 if (!work.TryDequeue(out var item)) { await Task.Delay(100); continue; }
                 try
                 {
+                    await BeforeIngest(Interlocked.Increment(ref _ingestsStarted) - 1);
                     var report = await ActivatorUtilities.CreateInstance<IngestMedia>(services)
                         .Run(storage.Uploads.GetBlobClient(item.Blob.Name), new TestFunctionContext(services, nameof(IngestMedia)));
                     IngestReports.Add(report);
@@ -107,6 +112,7 @@ public sealed class AtLeastOnceHost(IServiceProvider services, CloudStorage stor
         bool ok;
         try
         {
+            await BeforeScore(Interlocked.Increment(ref _scoresStarted) - 1);
             ScoreOutcomes.Add(await ActivatorUtilities.CreateInstance<ScoreClips>(services).Run(m, new TestFunctionContext(services, nameof(ScoreClips))));
             ok = true;
         }

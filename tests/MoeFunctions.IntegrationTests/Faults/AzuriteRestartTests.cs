@@ -22,10 +22,17 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
     public const int Files = 60;
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(25);
 
-    public enum Phase { Ingest, Scoring }
+    /// <summary>Ingest and Scoring: the outage begins right before an invocation (it meets storage already down) while another
+    /// may be in flight. MidIngest: it begins the moment a third of the files are ingested, the other worker mid-ingest.</summary>
+    public enum Phase { Ingest, MidIngest, Scoring }
 
     [Theory]
     [InlineData(Phase.Ingest)]
+    [InlineData(Phase.MidIngest, Skip = "bug: an outage during ingest can leave a file unscanned: IngestStage.ReleaseAsync (src/MoeFunctions.Scanning/Cloud/IngestStage.cs:65-80) " +
+        "fails while storage is down, the row stays Ingesting and the trigger's retry returns Duplicate (IngestStage.cs:45-49) until the 15 min StaleClaim; " +
+        "ScanStore.TryCreateAsync (ScanStore.cs:72-78) takes its own SDK-retried insert's 409 for another trigger's; and MediaDecoder.OpenDecoder " +
+        "(src/MoeFunctions.Audio/MediaDecoder.cs:65-70) turns a blob-stream RequestFailedException into MediaDecodeException, a permanent Failed (IngestStage.cs:131-134). " +
+        "Failed 2 of 3 runs; see docs/reliability.md Notes")]
     [InlineData(Phase.Scoring)]
     public async Task Restart_mid_scan_loses_and_doubles_nothing(Phase phase)
     {
@@ -65,7 +72,13 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
         if (phase == Phase.Ingest) driver.BeforeIngest = OutageAt(Files / 3);
         else driver.BeforeScore = OutageAt(Files / 3);
 
-        await driver.IngestAllAsync(blobs, workers: 2);
+        var ingest = driver.IngestAllAsync(blobs, workers: 2);
+        if (phase == Phase.MidIngest)
+        {
+            while (driver.IngestReports.Count < Files / 3 && !ingest.IsCompleted) await Task.Delay(20);
+            await OutageAt(0)(0);
+        }
+        await ingest;
         await restarted;
         output.WriteLine($"ingest done at {sw.Elapsed.TotalSeconds:F0} s: {driver.IngestReports.Count} reports, {driver.FailedIngests} failed invocations");
         await driver.DrainAsync(TimeSpan.FromMinutes(4));
@@ -92,7 +105,7 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
 
         Assert.Equal(2, azurite.Starts);
         // The fault was real: invocations failed and were delivered again.
-        Assert.True((phase == Phase.Ingest ? driver.FailedIngests : driver.FailedScores) > 0, "the outage failed no invocation");
+        Assert.True((phase != Phase.Scoring ? driver.FailedIngests : driver.FailedScores) > 0, "the outage failed no invocation");
         Assert.Equal(0, driver.BlobPoison);
         Assert.Equal(0, driver.Poisoned);
         Assert.Equal(0, await QueueLength(storage.ClipsQueue));

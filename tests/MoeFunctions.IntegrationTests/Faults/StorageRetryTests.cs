@@ -42,7 +42,8 @@ public sealed class StorageRetryTests
     [Fact]
     public async Task Storage_that_stays_down_is_tried_six_times_then_the_error_surfaces()
     {
-        var blobs = AppClients(new RestartableAzurite().ConnectionString).Blobs;   // never started
+        await using var azurite = new RestartableAzurite();   // never started
+        var blobs = AppClients(azurite.ConnectionString).Blobs;
         string container = AzuriteName("down");
         using var attempts = new AttemptCounter(container);
 

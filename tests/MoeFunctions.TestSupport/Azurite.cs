@@ -84,7 +84,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>A lower-case name unique to one test, valid for containers, queues (with dashes) and, with dashes removed, tables.</summary>
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 17, 60)];
 
-    private static async Task<bool> AnswersAsync(int port)
+    /// <summary>Whether something accepts TCP connections on the loopback port (used to wait for Azurite).</summary>
+    public static async Task<bool> AnswersAsync(int port)
     {
         using var client = new TcpClient();
         try
@@ -99,7 +100,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -108,7 +109,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
         return port;
     }
 
-    private static string? FindAzurite()
+    /// <summary>azurite from the nearest node_modules/.bin above the test binaries, else from PATH.</summary>
+    public static string? FindAzurite()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

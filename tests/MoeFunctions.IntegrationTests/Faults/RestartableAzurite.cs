@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using MoeFunctions.TestSupport;
 
 namespace MoeFunctions.IntegrationTests.Faults;
@@ -17,7 +15,7 @@ public sealed class RestartableAzurite : IAsyncDisposable
 
     public RestartableAzurite()
     {
-        (BlobPort, QueuePort, TablePort) = (FreePort(), FreePort(), FreePort());
+        (BlobPort, QueuePort, TablePort) = (AzuriteFixture.FreePort(), AzuriteFixture.FreePort(), AzuriteFixture.FreePort());
     }
 
     public int BlobPort { get; }
@@ -34,7 +32,7 @@ public sealed class RestartableAzurite : IAsyncDisposable
     public async Task StartAsync()
     {
         if (_process is not null) throw new InvalidOperationException("already running");
-        string exe = FindAzurite() ?? throw new InvalidOperationException(
+        string exe = AzuriteFixture.FindAzurite() ?? throw new InvalidOperationException(
             "Azurite is not installed: `npm install -g azurite@3.37.0` (scripts/deps/cloud.npm; scripts/setup.sh does it).");
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[]
@@ -53,7 +51,7 @@ public sealed class RestartableAzurite : IAsyncDisposable
         Starts++;
 
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await AnswersAsync(BlobPort) && await AnswersAsync(QueuePort) && await AnswersAsync(TablePort)))
+        while (!(await AzuriteFixture.AnswersAsync(BlobPort) && await AzuriteFixture.AnswersAsync(QueuePort) && await AzuriteFixture.AnswersAsync(TablePort)))
         {
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
@@ -88,44 +86,5 @@ public sealed class RestartableAzurite : IAsyncDisposable
         _process?.Dispose();
         _process = null;
         try { Directory.Delete(_location, recursive: true); } catch (IOException) { }
-    }
-
-    private static async Task<bool> AnswersAsync(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
-            await client.ConnectAsync(IPAddress.Loopback, port, cts.Token);
-            return true;
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private static string? FindAzurite()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "node_modules", ".bin", "azurite");
-            if (File.Exists(candidate)) return candidate;
-        }
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            string candidate = Path.Combine(dir, "azurite");
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
     }
 }

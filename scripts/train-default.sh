@@ -16,7 +16,8 @@ if [ ! -x "$runs/bin/moe" ]; then
 fi
 moe="$runs/bin/moe"
 common="--corpus $corpus --batch 32 --threads 2 --seed 1 --resume --max-dev-clips 60"
-has_domain() { awk -F, -v d="$1" '$3==d && $4=="train"' "$corpus/manifest.csv" | grep -q .; }
+# No `| grep -q` here: grep quitting early makes awk die of SIGPIPE, which pipefail turns into "absent".
+has_domain() { awk -F, -v d="$1" '$3==d && $4=="train" {found=1; exit} END {exit !found}' "$corpus/manifest.csv"; }
 echo "=== $(date -u +%FT%TZ) start"
 $moe train expert --domain D1 --out "$runs/D1" $common --epochs 10 --batches-per-epoch 25 --patience 3
 for d in D2 D3 D4; do

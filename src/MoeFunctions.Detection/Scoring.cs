@@ -19,6 +19,13 @@ public sealed record ScorerOptions
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
     /// <summary>ONNX Runtime intra-op threads; 0 = runtime default.</summary>
     public int IntraOpThreads { get; init; }
+    /// <summary>Most windows per expert session run. It bounds ONNX Runtime's activations: conv1's output alone is
+    /// 6.2 MB per window (64 x 80 x 301 floats), and its MFM split and max add as much again. Scores do not depend on it
+    /// (ONNX Runtime convolves image by image); see docs/benchmarks.md "Memory levers".</summary>
+    public int ExpertBatch { get; init; } = MoeScorer.DefaultExpertBatch;
+    /// <summary>Every session draws its CPU tensors from one process-wide ONNX Runtime arena instead of an arena each:
+    /// sessions run one after another, so one arena sized for the largest run serves them all.</summary>
+    public bool SharedCpuArena { get; init; } = true;
 }
 
 /// <summary>The score of one window.</summary>
@@ -35,6 +42,8 @@ public sealed record WindowScore(double SpoofProbability, double FusedBonafide, 
 public sealed class MoeScorer : IDisposable
 {
     private const int FeatureLength = ModelNames.Mels * ModelNames.Frames;
+    /// <summary>Default of <see cref="ScorerOptions.ExpertBatch"/>.</summary>
+    public const int DefaultExpertBatch = 8;
     private static readonly string[] ExpertOutputs = [ModelNames.ExpertProbs, ModelNames.ExpertEmbedding];
     private static readonly string[] GateOutputs = [ModelNames.GateWeights];
 
@@ -44,6 +53,7 @@ public sealed class MoeScorer : IDisposable
     private readonly InferenceSession? _enhancedGate;
     private readonly ConcurrentBag<LogMelFrontEnd> _frontEnds = [];
     private readonly int _e;
+    private readonly int _expertBatch;
 
     public MoeScorer(ModelBundle bundle, ScorerOptions? options = null, ILogger? logger = null)
     {
@@ -57,6 +67,8 @@ public sealed class MoeScorer : IDisposable
         TopK = Mode switch { RoutingMode.Dense => _e, RoutingMode.Cascade => 1, _ => options.TopK ?? m.Routing.TopK };
         CascadeMargin = options.CascadeMargin ?? m.Routing.CascadeMargin;
         Threshold = options.Threshold ?? m.Decision.Threshold;
+        if (options.ExpertBatch < 1) throw new ArgumentOutOfRangeException(nameof(options), $"ExpertBatch {options.ExpertBatch} must be at least 1");
+        _expertBatch = options.ExpertBatch;
         if (TopK < 1 || TopK > _e) throw new ArgumentOutOfRangeException(nameof(options), $"topK {TopK} must be in 1..{_e}");
         if (Gate == GateKind.Enhanced && m.Gates.Enhanced is null)
             throw new InvalidOperationException($"bundle '{m.Name}' has no enhanced gate; use the classic gate");
@@ -93,6 +105,7 @@ public sealed class MoeScorer : IDisposable
         {
             var o = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
             if (options.IntraOpThreads > 0) o.IntraOpNumThreads = options.IntraOpThreads;
+            if (options.SharedCpuArena && SharedArena.Value) o.AddSessionConfigEntry("session.use_env_allocators", "1");
             return o;
         }
 
@@ -111,6 +124,16 @@ public sealed class MoeScorer : IDisposable
             return (NewOptions(), "cpu");
         }
     }
+
+    /// <summary>Registers the shared CPU arena with the ONNX Runtime environment, once per process (a second registration is an error).
+    /// Extend strategy kSameAsRequested: the arena grows by what a run asks for, not to the next power of two.</summary>
+    private static readonly Lazy<bool> SharedArena = new(() =>
+    {
+        using var info = new OrtMemoryInfo(OrtMemoryInfo.allocatorCPU, OrtAllocatorType.ArenaAllocator, 0, OrtMemType.Default);
+        using var config = new OrtArenaCfg(maxMemory: 0, arenaExtendStrategy: 1, initialChunkSizeBytes: -1, maxDeadBytesPerChunk: -1);
+        OrtEnv.Instance().CreateAndRegisterAllocator(info, config);
+        return true;
+    }, LazyThreadSafetyMode.ExecutionAndPublication);
 
     public IReadOnlyList<WindowScore> Score(IReadOnlyList<float[]> windows)
     {
@@ -198,21 +221,34 @@ public sealed class MoeScorer : IDisposable
             if (groups[e] is { Count: > 0 } g) RunExpert(e, g.ToArray(), features, bona, embeddings: null);
     }
 
-    /// <summary>Test hook: called with (expert index, window indices) each time an expert session runs.</summary>
+    /// <summary>Test hook: called with (expert index, window indices) each time an expert is run on a group of windows (in runs of at most ExpertBatch).</summary>
     internal Action<int, int[]>? ExpertRan { get; set; }
 
     private void RunExpert(int expert, int[] windows, float[] features, float[][] bona, float[]? embeddings)
     {
         ExpertRan?.Invoke(expert, windows);
+        for (var start = 0; start < windows.Length; start += _expertBatch)
+            RunExpertChunk(expert, windows.AsSpan(start, Math.Min(_expertBatch, windows.Length - start)), features, bona, embeddings);
+    }
+
+    /// <summary>Test hook: called with (expert index, window count) for each session run.</summary>
+    internal Action<int, int>? ExpertSessionRan { get; set; }
+
+    private void RunExpertChunk(int expert, ReadOnlySpan<int> windows, float[] features, float[][] bona, float[]? embeddings)
+    {
         var count = windows.Length;
-        var contiguous = windows.Select((w, r) => w == r).All(b => b); // windows 0..count-1: feed the features in place
+        ExpertSessionRan?.Invoke(expert, count);
+        var first = windows[0];
+        var contiguous = true; // windows first..first+count-1: feed the features in place
+        for (var r = 1; r < count && contiguous; r++) contiguous = windows[r] == first + r;
         var input = contiguous ? features : ArrayPool<float>.Shared.Rent(count * FeatureLength);
         try
         {
+            var offset = contiguous ? first * FeatureLength : 0;
             if (!contiguous)
                 for (var r = 0; r < count; r++)
                     features.AsSpan(windows[r] * FeatureLength, FeatureLength).CopyTo(input.AsSpan(r * FeatureLength));
-            using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(0, count * FeatureLength),
+            using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(offset, count * FeatureLength),
                 [count, 1, ModelNames.Mels, ModelNames.Frames]);
             using var runOptions = new RunOptions();
             using var outputs = _experts[expert].Run(runOptions, [ModelNames.ExpertInput], [value], ExpertOutputs);

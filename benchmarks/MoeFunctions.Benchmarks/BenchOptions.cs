@@ -4,6 +4,8 @@ namespace MoeFunctions.Benchmarks;
 public sealed record BenchOptions
 {
     public bool Small { get; init; }
+    /// <summary>Only the ONNX Runtime levers of the expert section (speed and memory settings side by side), nothing else.</summary>
+    public bool LeversOnly { get; init; }
     /// <summary>Corpus folder with manifest.csv (path,label,domain,split,...); the routing section is skipped with a note when it is absent.</summary>
     public string CorpusDirectory { get; init; } = "/work/corpus";
     /// <summary>Model bundle for routing and end to end; null = models/default next to this program.</summary>

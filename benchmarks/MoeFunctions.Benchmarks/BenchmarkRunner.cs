@@ -16,6 +16,12 @@ public static class BenchmarkRunner
         var media = new MediaMaker(options.WorkDirectory);
 
         Section("expert inference", () => ExpertBench.Run(options, report, log));
+        if (options.LeversOnly)
+        {
+            report.LoadAfter = Machine.LoadAverage();
+            report.TotalSeconds = sw.Elapsed.TotalSeconds;
+            return report;
+        }
         Section("routing", () => RoutingBench.Run(options, report, bundle, log));
         Section("decoding", () => DecodeBench.Run(options, report, media, log));
         Section("end to end", () => EndToEndBench.Run(options, report, media, bundle.Directory, log));

@@ -16,6 +16,11 @@ public static class ExpertBench
         var maxBatch = options.ExpertBatches.Max();
         var features = RandomFeatures(maxBatch, new Random(11));
 
+        if (options.LeversOnly)
+        {
+            RunLevers(options, report, log, model, features);
+            return;
+        }
         using var ort = new OrtExpert(model, ScannerSettings());
         ITorchExpert? torch = null;
         try
@@ -49,45 +54,54 @@ public static class ExpertBench
         RunLevers(options, report, log, model, features);
     }
 
-    /// <summary>What MoeScorer uses: every graph optimisation, the runtime's default thread count.</summary>
+    /// <summary>What MoeScorer uses: every graph optimisation, the runtime's default thread count (its shared arena and runs of
+    /// ExpertBatch windows only change memory; the "expert batch" lever measures what the runs cost).</summary>
     private static SessionOptions ScannerSettings() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
 
     private static void RunLevers(BenchOptions options, BenchReport report, TextWriter log, byte[] model, float[] features)
     {
         var batch = options.LeverBatch;
         var cores = Environment.ProcessorCount;
-        var attempts = new List<(string Lever, string Setting, Func<SessionOptions> Make)>
+        // Split > 0: the candidate feeds the same windows in runs of that many (MoeScorer's ExpertBatch), the memory lever.
+        var attempts = new List<(string Lever, string Setting, Func<SessionOptions> Make, int Split)>
         {
-            ("graph optimisation", "ORT_DISABLE_ALL", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL }),
-            ("graph optimisation", "ORT_ENABLE_BASIC", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC }),
-            ("graph optimisation", "ORT_ENABLE_EXTENDED", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED }),
-            ("intra-op threads", "1", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 }),
-            ("intra-op threads", $"{cores} (= cores)", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = cores }),
+            ("graph optimisation", "ORT_DISABLE_ALL", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL }, 0),
+            ("graph optimisation", "ORT_ENABLE_BASIC", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC }, 0),
+            ("graph optimisation", "ORT_ENABLE_EXTENDED", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED }, 0),
+            ("intra-op threads", "1", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 }, 0),
+            ("intra-op threads", $"{cores} (= cores)", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = cores }, 0),
             ("intra-op threads", $"{cores} + no spinning", () =>
             {
                 var s = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = cores };
                 s.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
                 return s;
-            }),
+            }, 0),
             ("inter-op", $"ORT_PARALLEL, {cores} inter-op threads", () => new SessionOptions
             {
                 GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode = ExecutionMode.ORT_PARALLEL, InterOpNumThreads = cores,
-            }),
+            }, 0),
+            // Smallest first: the small mode (batch 4) keeps only the first attempt of each lever, and it must still split.
+            ("expert batch (memory)", "runs of 1 window", ScannerSettings, 1),
+            ("expert batch (memory)", "runs of 4 windows", ScannerSettings, 4),
+            ("expert batch (memory)", $"runs of {MoeScorer.DefaultExpertBatch} windows (the scanner's)", ScannerSettings, MoeScorer.DefaultExpertBatch),
+            ("CPU arena (memory)", "off", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableCpuMemArena = false }, 0),
+            ("memory pattern (memory)", "off", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableMemoryPattern = false }, 0),
         };
         if (options.Small) attempts = attempts.GroupBy(a => a.Lever).Select(g => g.First()).ToList();
         using var baseline = new OrtExpert(model, ScannerSettings());
         baseline.Run(features, batch);
-        foreach (var (lever, setting, make) in attempts)
+        foreach (var (lever, setting, make, split) in attempts)
         {
             using var candidate = new OrtExpert(model, make());
-            candidate.Run(features, batch);
+            var runs = split > 0 ? Math.Min(split, batch) : batch;
+            candidate.Run(features, batch, runs);
             var b = new Throughput();
             var c = new Throughput();
             var iterations = Math.Max(1, options.LeverWindowsPerRound / batch);
             for (var round = 0; round < 2; round++)
             {
                 b.Time(() => Repeat(iterations, () => baseline.Run(features, batch)) * batch);
-                c.Time(() => Repeat(iterations, () => candidate.Run(features, batch)) * batch);
+                c.Time(() => Repeat(iterations, () => candidate.Run(features, batch, runs)) * batch);
             }
             var row = new LeverRow(lever, $"{setting}, batch {batch}", c.PerSecond, b.PerSecond);
             report.Levers.Add(row);
@@ -116,12 +130,19 @@ public static class ExpertBench
         private readonly InferenceSession _session = new(model, options);
         private readonly RunOptions _run = new();
 
-        public void Run(float[] features, int batch)
+        public void Run(float[] features, int batch) => Run(features, batch, batch);
+
+        /// <summary>Scores windows 0..batch-1 in session runs of at most <paramref name="perRun"/> windows.</summary>
+        public void Run(float[] features, int batch, int perRun)
         {
-            using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features.AsMemory(0, batch * FeatureLength),
-                [batch, 1, ModelNames.Mels, ModelNames.Frames]);
-            using var outputs = _session.Run(_run, [ModelNames.ExpertInput], [value], Outputs);
-            if (outputs[0].GetTensorDataAsSpan<float>().Length != batch * 2) throw new InvalidOperationException("expert returned the wrong shape");
+            for (var start = 0; start < batch; start += perRun)
+            {
+                var n = Math.Min(perRun, batch - start);
+                using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features.AsMemory(start * FeatureLength, n * FeatureLength),
+                    [n, 1, ModelNames.Mels, ModelNames.Frames]);
+                using var outputs = _session.Run(_run, [ModelNames.ExpertInput], [value], Outputs);
+                if (outputs[0].GetTensorDataAsSpan<float>().Length != n * 2) throw new InvalidOperationException("expert returned the wrong shape");
+            }
         }
 
         public void Dispose()

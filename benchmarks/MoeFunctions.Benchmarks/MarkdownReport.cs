@@ -90,13 +90,14 @@ public static class MarkdownReport
           $"instead (one core's peak = {F(m.PeakGflops / m.Cores)} GFLOP/s): on a shared machine they show what the cores achieved while they ran this work; " +
           "ONNX Runtime's spinning worker threads count as busy, so they understate it.");
         L();
-        L($"### Levers tried (ONNX Runtime at batch {r.Options.LeverBatch}, each alternating with the scanner's settings for two rounds of at least {r.Options.LeverWindowsPerRound} windows)");
+        L($"### Levers tried (ONNX Runtime at batch {r.Options.LeverBatch}, each alternating with the scanner's session settings, the whole batch in one run, for two rounds of at least {r.Options.LeverWindowsPerRound} windows)");
         L();
         L("| lever | setting | windows/s | scanner's settings (windows/s) | relative | kept |");
         L("| --- | --- | ---: | ---: | ---: | --- |");
         foreach (var v in r.Levers)
-            L($"| {v.Lever} | {v.Setting} | {F(v.WindowsPerSecond)} | {F(v.BaselineWindowsPerSecond)} | {F(v.Relative, "F2")}x | {(v.Relative > 1.10 ? "candidate (>10 % faster here; confirm on a quiet machine)" : "no")} |");
+            L($"| {v.Lever} | {v.Setting} | {F(v.WindowsPerSecond)} | {F(v.BaselineWindowsPerSecond)} | {F(v.Relative, "F2")}x | {Kept(v)} |");
         L();
+        L("The \"(memory)\" levers trade speed for peak memory; docs/benchmarks.md \"Memory levers\" has what each saves.");
         L("Batching is the batch-size column above. Not tried in this build: FP16 or INT8 weights (needs a trained bundle to measure the accuracy change) and fusing the front end into the graph.");
         L();
 
@@ -164,6 +165,10 @@ public static class MarkdownReport
         L("- CPU facts: `lscpu`, `grep MHz /proc/cpuinfo`; load: `cat /proc/loadavg`");
         return s.ToString();
     }
+
+    private static string Kept(LeverRow v) =>
+        v.Setting.Contains("(the scanner's)") ? "yes: the scanner's setting, for memory"
+        : v.Relative > 1.10 ? "candidate (>10 % faster here; confirm on a quiet machine)" : "no";
 
     private static string Status(bool met, string howFar) => met ? "**met**" : $"**missed** ({howFar})";
 

@@ -1,29 +1,39 @@
 using MoeFunctions.Benchmarks;
 
-// moe-bench [--small] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]
+// moe-bench [--small] [--levers] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]
 string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.WriteLine("moe-bench [--small] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]\n" +
+    Console.WriteLine("moe-bench [--small] [--levers] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]\n" +
                       "  --small  seconds-long run for the test suite (no report unless --out)\n" +
+                      "  --levers only the ONNX Runtime levers at batch 32 (speed and memory settings side by side); prints them\n" +
                       "  full mode writes docs/benchmarks.md unless --out says otherwise");
     return 0;
 }
 var small = args.Contains("--small");
+var leversOnly = args.Contains("--levers");
 var options = new BenchOptions
 {
     Small = small,
+    LeversOnly = leversOnly,
     CorpusDirectory = Value("--corpus") ?? "/work/corpus",
     ModelDirectory = Value("--model"),
     WorkDirectory = Value("--work") ?? Path.Combine(Path.GetTempPath(), small ? "moe-bench-small" : "moe-bench"),
     MoePath = Value("--moe"),
-    ReportPath = Value("--out") ?? (small ? null : Path.Combine("docs", "benchmarks.md")),
+    ReportPath = Value("--out") ?? (small || leversOnly ? null : Path.Combine("docs", "benchmarks.md")),
     CommandLine = "moe-bench " + string.Join(' ', args.Select(a => a.Contains(' ') ? $"\"{a}\"" : a)),
     Note = Value("--note"),
 };
 try
 {
     var report = BenchmarkRunner.Run(options, Console.Out);
+    if (leversOnly)
+    {
+        Console.WriteLine($"load average {report.LoadBefore} -> {report.LoadAfter}; windows/s, lever vs the scanner's session settings (whole batch in one run), interleaved");
+        foreach (var v in report.Levers)
+            Console.WriteLine($"| {v.Lever} | {v.Setting} | {v.WindowsPerSecond:F1} | {v.BaselineWindowsPerSecond:F1} | {v.Relative:F2}x |");
+        return 0;
+    }
     var markdown = MarkdownReport.Render(report);
     if (options.ReportPath is { } path)
     {

@@ -54,9 +54,17 @@ public static class ExpertBench
         RunLevers(options, report, log, model, features);
     }
 
-    /// <summary>What MoeScorer uses: every graph optimisation, the runtime's default thread count (its shared arena and runs of
+    /// <summary>What MoeScorer uses: every graph optimisation, no memory pattern, the default thread count (its shared arena and runs of
     /// ExpertBatch windows only change memory; the "expert batch" lever measures what the runs cost).</summary>
-    private static SessionOptions ScannerSettings() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+    private static SessionOptions ScannerSettings() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableMemoryPattern = false };
+
+    /// <summary>The scanner's settings with one lever changed.</summary>
+    private static SessionOptions Scanner(Action<SessionOptions> change)
+    {
+        var s = ScannerSettings();
+        change(s);
+        return s;
+    }
 
     private static void RunLevers(BenchOptions options, BenchReport report, TextWriter log, byte[] model, float[] features)
     {
@@ -65,27 +73,28 @@ public static class ExpertBench
         // Split > 0: the candidate feeds the same windows in runs of that many (MoeScorer's ExpertBatch), the memory lever.
         var attempts = new List<(string Lever, string Setting, Func<SessionOptions> Make, int Split)>
         {
-            ("graph optimisation", "ORT_DISABLE_ALL", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL }, 0),
-            ("graph optimisation", "ORT_ENABLE_BASIC", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC }, 0),
-            ("graph optimisation", "ORT_ENABLE_EXTENDED", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED }, 0),
-            ("intra-op threads", "1", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 }, 0),
-            ("intra-op threads", $"{cores} (= cores)", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = cores }, 0),
-            ("intra-op threads", $"{cores} + no spinning", () =>
+            ("graph optimisation", "ORT_DISABLE_ALL", () => Scanner(s => s.GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL), 0),
+            ("graph optimisation", "ORT_ENABLE_BASIC", () => Scanner(s => s.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC), 0),
+            ("graph optimisation", "ORT_ENABLE_EXTENDED", () => Scanner(s => s.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED), 0),
+            ("intra-op threads", "1", () => Scanner(s => s.IntraOpNumThreads = 1), 0),
+            ("intra-op threads", $"{cores} (= cores)", () => Scanner(s => s.IntraOpNumThreads = cores), 0),
+            ("intra-op threads", $"{cores} + no spinning", () => Scanner(s =>
             {
-                var s = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = cores };
+                s.IntraOpNumThreads = cores;
                 s.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-                return s;
-            }, 0),
-            ("inter-op", $"ORT_PARALLEL, {cores} inter-op threads", () => new SessionOptions
+            }), 0),
+            ("inter-op", $"ORT_PARALLEL, {cores} inter-op threads", () => Scanner(s =>
             {
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode = ExecutionMode.ORT_PARALLEL, InterOpNumThreads = cores,
-            }, 0),
-            // Smallest first: the small mode (batch 4) keeps only the first attempt of each lever, and it must still split.
+                s.ExecutionMode = ExecutionMode.ORT_PARALLEL;
+                s.InterOpNumThreads = cores;
+            }), 0),
+            // Split > 0: the same windows in session runs of that many (MoeScorer's ExpertBatch). Smallest first: the small
+            // mode (batch 4) keeps only the first attempt of each lever, and it must still split.
             ("expert batch (memory)", "runs of 1 window", ScannerSettings, 1),
-            ("expert batch (memory)", "runs of 4 windows", ScannerSettings, 4),
             ("expert batch (memory)", $"runs of {MoeScorer.DefaultExpertBatch} windows (the scanner's)", ScannerSettings, MoeScorer.DefaultExpertBatch),
-            ("CPU arena (memory)", "off", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableCpuMemArena = false }, 0),
-            ("memory pattern (memory)", "off", () => new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableMemoryPattern = false }, 0),
+            ("expert batch (memory)", $"runs of {2 * MoeScorer.DefaultExpertBatch} windows", ScannerSettings, 2 * MoeScorer.DefaultExpertBatch),
+            ("CPU arena (memory)", "off", () => Scanner(s => s.EnableCpuMemArena = false), 0),
+            ("memory pattern (memory)", "on (the scanner's is off)", () => Scanner(s => s.EnableMemoryPattern = true), 0),
         };
         if (options.Small) attempts = attempts.GroupBy(a => a.Lever).Select(g => g.First()).ToList();
         using var baseline = new OrtExpert(model, ScannerSettings());

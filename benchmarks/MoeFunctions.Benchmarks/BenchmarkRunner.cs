@@ -35,7 +35,7 @@ public static class BenchmarkRunner
             var t = Stopwatch.StartNew();
             run();
             // A partial page after each section: a long run that is stopped still leaves its numbers.
-            if (options.ReportPath is { } path) File.WriteAllText(path, MarkdownReport.Render(report));
+            if (options.ReportPath is { } path) MarkdownReport.Write(path, report);
             log.WriteLine($"-- {name}: {t.Elapsed.TotalSeconds:F0} s (load average {Machine.LoadAverage()})");
         }
     }

@@ -166,6 +166,23 @@ public static class MarkdownReport
         return s.ToString();
     }
 
+    /// <summary>Everything after this line of an existing page is hand-written (e.g. "Memory levers") and survives regeneration.</summary>
+    public const string KeptMarker = "<!-- hand-written from here on: moe-bench keeps it when it regenerates this page -->";
+
+    /// <summary>The generated page followed by the hand-written tail of <paramref name="previous"/> (from <see cref="KeptMarker"/> on), if any.</summary>
+    public static string KeepHandWritten(string generated, string? previous)
+    {
+        var at = previous?.IndexOf(KeptMarker, StringComparison.Ordinal) ?? -1;
+        return at < 0 ? generated : generated.TrimEnd() + "\n\n" + previous![at..];
+    }
+
+    /// <summary>Renders <paramref name="report"/> into <paramref name="path"/>, keeping the page's hand-written tail.</summary>
+    public static void Write(string path, BenchReport report)
+    {
+        var previous = File.Exists(path) ? File.ReadAllText(path) : null;
+        File.WriteAllText(path, KeepHandWritten(Render(report), previous));
+    }
+
     private static string Kept(LeverRow v) =>
         v.Setting.Contains("(the scanner's)") ? "yes: the scanner's setting, for memory"
         : v.Relative > 1.10 ? "candidate (>10 % faster here; confirm on a quiet machine)" : "no";

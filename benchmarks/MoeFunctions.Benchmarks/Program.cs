@@ -34,14 +34,13 @@ try
             Console.WriteLine($"| {v.Lever} | {v.Setting} | {v.WindowsPerSecond:F1} | {v.BaselineWindowsPerSecond:F1} | {v.Relative:F2}x |");
         return 0;
     }
-    var markdown = MarkdownReport.Render(report);
     if (options.ReportPath is { } path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllText(path, markdown);
+        MarkdownReport.Write(path, report); // keeps the page's hand-written tail (Memory levers)
         Console.WriteLine($"wrote {path}");
     }
-    else Console.WriteLine(markdown);
+    else Console.WriteLine(MarkdownReport.Render(report));
     return 0;
 }
 catch (Exception e) when (e is IOException or InvalidOperationException or MoeFunctions.Detection.BundleException or InvalidDataException)

@@ -47,3 +47,21 @@ public sealed class MachineTests
         Assert.Matches(@"^\d+(\.\d+)?, \d+(\.\d+)?, \d+(\.\d+)?$", Machine.LoadAverage());
     }
 }
+
+public sealed class HandWrittenTailTests
+{
+    [Fact]
+    public void Regeneration_keeps_the_tail_from_the_marker_on_and_replaces_the_rest()
+    {
+        var previous = "# Benchmarks\nold table\n\n" + MarkdownReport.KeptMarker + "\n## Memory levers\nmeasured by hand\n";
+        var page = MarkdownReport.KeepHandWritten("# Benchmarks\nnew table\n", previous);
+        Assert.Equal("# Benchmarks\nnew table\n\n" + MarkdownReport.KeptMarker + "\n## Memory levers\nmeasured by hand\n", page);
+    }
+
+    [Fact]
+    public void A_page_without_the_marker_or_no_page_is_simply_replaced()
+    {
+        Assert.Equal("new", MarkdownReport.KeepHandWritten("new", "old page without a marker"));
+        Assert.Equal("new", MarkdownReport.KeepHandWritten("new", null));
+    }
+}

@@ -133,8 +133,13 @@ public sealed class MoeScorer : IDisposable
     {
         using var info = new OrtMemoryInfo(OrtMemoryInfo.allocatorCPU, OrtAllocatorType.ArenaAllocator, 0, OrtMemType.Default);
         using var config = new OrtArenaCfg(maxMemory: 0, arenaExtendStrategy: 1, initialChunkSizeBytes: -1, maxDeadBytesPerChunk: -1);
-        OrtEnv.Instance().CreateAndRegisterAllocator(info, config);
-        return true;
+        try
+        {
+            OrtEnv.Instance().CreateAndRegisterAllocator(info, config);
+            return true;
+        }
+        // Another component registered one first: sessions keep their own arenas (more memory, same scores).
+        catch (OnnxRuntimeException) { return false; }
     }, LazyThreadSafetyMode.ExecutionAndPublication);
 
     public IReadOnlyList<WindowScore> Score(IReadOnlyList<float[]> windows)

@@ -66,7 +66,7 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
             restarted = Task.Delay(Outage).ContinueWith(_ => azurite.StartAsync()).Unwrap();
         };
         if (phase == Phase.Ingest) driver.BeforeIngest = OutageAt(Files / 3);
-        else driver.BeforeScore = OutageAt(Files / 3);
+        else if (phase == Phase.Scoring) driver.BeforeScore = OutageAt(Files / 3);
 
         var ingest = driver.IngestAllAsync(blobs, workers: 2);
         if (phase == Phase.MidIngest)

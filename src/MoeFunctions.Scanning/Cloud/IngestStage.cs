@@ -107,7 +107,8 @@ public sealed class IngestStage(CloudStorage storage, FinalizeStage finalize, Mo
                 ClaimedAt = DateTimeOffset.UtcNow,
                 CreatedAt = DateTimeOffset.UtcNow,
             }, ct);
-            if (created || !IsIngestClaim(scan)) return scan;
+            // Ours (created now, or our own earlier insert) or past ingest: the caller decides.
+            if (created || !IsIngestClaim(scan) || scan.ClaimKey == invocationId) return scan;
             if (await TryTakeOverAsync(scan, invocationId, ct)) return scan;
             if (DateTimeOffset.UtcNow >= waitUntil)
             {

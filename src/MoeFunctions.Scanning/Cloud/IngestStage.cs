@@ -15,10 +15,6 @@ public enum IngestOutcome { Queued, Duplicate, Failed, Finalized }
 public sealed record IngestReport(string ScanId, IngestOutcome Outcome, int Batches, int Windows, string? Reason = null);
 
 /// <summary>
-/// Upload -> clip batches -> queue messages. Streams the blob (never holds it whole), decodes and windows it,
-/// writes PCM16 batches under clips/{scanId}/, records the scan row and enqueues one message per batch.
-/// </summary>
-/// <summary>
 /// Thrown by a trigger that met another invocation's ingest of the same upload still in progress after
 /// <see cref="IngestStage.ClaimWait"/>. Retriable on purpose: the host delivers the trigger again later (and moves it to
 /// the poison queue after poisonBlobThreshold), instead of the trigger reporting success for a scan nobody may finish.

@@ -15,14 +15,23 @@ public static class MediaDecoder
     private const int SniffBytes = 4096;
 
     /// <summary>Opens <paramref name="input"/> (read forward only; it need not be seekable). The stream is owned by the returned source.</summary>
+    /// <remarks>An exception thrown by <paramref name="input"/> itself (a network or storage read failure) surfaces as itself, here
+    /// and from <see cref="IMonoAudioSource.Read"/>, never as <see cref="MediaDecodeException"/>: it says nothing about the media,
+    /// and the caller may retry it.</remarks>
     /// <exception cref="MediaDecodeException">Unknown or unsupported content, or a corrupt header.</exception>
     public static IMonoAudioSource Open(Stream input, DecodeOptions? options = null)
     {
         options ??= DecodeOptions.Default;
-        var decoder = OpenDecoder(input, options);
+        var (decoder, source) = OpenTagged(input, options);
         try
         {
-            return new MonoSource(decoder, options);
+            return new SourceFaultGuard(new MonoSource(decoder, options), source);
+        }
+        catch (Exception) when (source.Fault is not null)
+        {
+            decoder.Dispose();
+            source.ThrowIfFaulted();
+            throw;
         }
         catch
         {
@@ -46,7 +55,9 @@ public static class MediaDecoder
     }
 
     /// <summary>Sniffs and opens the format decoder (native rate and channels). Internal so tests can compare decoders with ffmpeg exactly.</summary>
-    internal static PcmDecoder OpenDecoder(Stream raw, DecodeOptions options)
+    internal static PcmDecoder OpenDecoder(Stream raw, DecodeOptions options) => OpenTagged(raw, options).Decoder;
+
+    private static (PcmDecoder Decoder, SourceStream Source) OpenTagged(Stream raw, DecodeOptions options)
     {
         if (raw.CanSeek)
         {
@@ -57,14 +68,16 @@ public static class MediaDecoder
                 throw new MediaDecodeException($"input is larger than the limit of {options.MaxBytes:N0} bytes (DecodeOptions.MaxBytes)");
             }
         }
-        var input = new InputStream(raw, options.MaxBytes);
+        var source = new SourceStream(raw);
+        var input = new InputStream(source, options.MaxBytes);
         try
         {
-            return Sniff(input, options);
+            return (Sniff(input, options), source);
         }
         catch (Exception e)
         {
             input.Dispose();
+            source.ThrowIfFaulted(); // the input failed to read (transient): not a verdict on the media
             if (e is MediaDecodeException) throw;
             // Library code may throw anything on hostile headers; callers get one exception type with a reason.
             throw new MediaDecodeException($"cannot decode the input ({e.GetType().Name}: {e.Message})", e);

@@ -1,3 +1,4 @@
+using MoeFunctions.TestSupport;
 using MoeFunctions.Detection;
 
 namespace MoeFunctions.Training.Tests;
@@ -51,6 +52,21 @@ public class PipelineTests(TinyCorpus corpus)
             var md = MoeFunctions.Training.Evaluation.Evaluator.Markdown(report);
             Assert.Contains("## whole file", md);
             Assert.Contains("## middle window", md);
+
+            // Whole-file scoring cuts windows as `moe scan` does: a silent file has no speech window, so (like the scanner's
+            // NotApplicable) it has no whole-file score, while the reference's middle window still scores it.
+            var copy = Dir("corpus-with-silence");
+            Directory.CreateDirectory(copy);
+            var rows = File.ReadAllLines(Path.Combine(corpus.Root, "manifest.csv"))
+                .Select((line, i) => i == 0 ? line : Path.Combine(corpus.Root, line.Split(',')[0]) + line[line.IndexOf(',')..]).ToList();
+            var silence = MediaFiles.Silence(copy, "silence.wav", seconds: 2);
+            rows.Add($"{silence},bonafide,D1,dev,nobody,test,human,CC0-1.0,2.000");
+            File.WriteAllLines(Path.Combine(copy, "manifest.csv"), rows);
+            var withSilence = MoeFunctions.Training.Evaluation.Evaluator.Evaluate(Dir("bundle"), copy, "dev", bootstrap: 20, log: _ => { });
+            var pooled = withSilence.Rows.Where(r => r.Domain == "pooled" && r.System == "uniform ensemble").ToDictionary(r => r.Scoring, r => r.Files);
+            Assert.Equal(12, pooled["whole file"]);
+            Assert.Equal(13, pooled["middle window"]);
+            Assert.Contains("1 of 13 files had no speech window", withSilence.Notes);
         }
         finally { Directory.Delete(root, true); }
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Azure;
@@ -14,14 +15,42 @@ public enum IngestOutcome { Queued, Duplicate, Failed, Finalized }
 public sealed record IngestReport(string ScanId, IngestOutcome Outcome, int Batches, int Windows, string? Reason = null);
 
 /// <summary>
+/// Thrown by a trigger that met another invocation's ingest of the same upload still in progress after
+/// <see cref="IngestStage.ClaimWait"/>. Retriable on purpose: the host delivers the trigger again later (and moves it to
+/// the poison queue after poisonBlobThreshold), instead of the trigger reporting success for a scan nobody may finish.
+/// </summary>
+public sealed class ScanInProgressException(string scanId, string? owner, DateTimeOffset? claimedAt)
+    : Exception($"scan {scanId} is being ingested by invocation {owner} since {claimedAt:O}; retry the trigger later")
+{
+    public string ScanId { get; } = scanId;
+}
+
+/// <summary>
 /// Upload -> clip batches -> queue messages. Streams the blob (never holds it whole), decodes and windows it,
 /// writes PCM16 batches under clips/{scanId}/, records the scan row and enqueues one message per batch.
 /// </summary>
+/// <remarks>
+/// A trigger reports success only once its upload's scan is durably past ingest (Queued or later): a trigger that meets
+/// another invocation's ingest waits for it, takes it over when its owner is known to have failed, and otherwise throws
+/// <see cref="ScanInProgressException"/> so the host retries. See docs/cloud.md, "At-least-once delivery".
+/// </remarks>
 public sealed class IngestStage(CloudStorage storage, FinalizeStage finalize, MoeCloudOptions options, ILogger<IngestStage> logger)
 {
     /// <summary>A claim older than this belongs to an ingest that died without cleaning up; a later trigger takes it over.</summary>
     public static readonly TimeSpan StaleClaim = TimeSpan.FromMinutes(15);
     public const string FinalizeClaim = "ingest";
+
+    /// <summary>How long a trigger that meets another invocation's live ingest waits for it before throwing <see cref="ScanInProgressException"/>.</summary>
+    public TimeSpan ClaimWait { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan ClaimPoll { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a failed ingest keeps retrying the release of its claim (storage outage) before it gives up.
+    /// The host retries the trigger only after this invocation returns, so a release that succeeds lets the retry start clean.</summary>
+    public TimeSpan ReleasePatience { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Claims (scan id -> invocation id) whose ingest failed and could not release them: their owner has
+    /// demonstrably stopped, so a later trigger on this instance takes them over at once instead of after <see cref="StaleClaim"/>.</summary>
+    private readonly ConcurrentDictionary<string, string> _abandoned = new();
 
     public async Task<IngestReport> RunAsync(BlobClient blob, string invocationId, CancellationToken ct = default)
     {
@@ -32,20 +61,10 @@ public sealed class IngestStage(CloudStorage storage, FinalizeStage finalize, Mo
         using var activity = CloudTelemetry.Source.StartActivity("moe.ingest");
         activity?.SetTag("moe.scan_id", scanId);
 
-        var (created, scan) = await storage.Scans.TryCreateAsync(new ScanEntity
+        var scan = await ClaimAsync(blob, props, scanId, etag, invocationId, ct);
+        if (scan.Status != ScanStatus.Ingesting || scan.ClaimKey != invocationId)
         {
-            PartitionKey = scanId,
-            Container = blob.BlobContainerName,
-            Name = blob.Name,
-            SourceETag = etag,
-            Bytes = props.ContentLength,
-            ClaimKey = invocationId,
-            ClaimedAt = DateTimeOffset.UtcNow,
-            CreatedAt = DateTimeOffset.UtcNow,
-        }, ct);
-        if (!created && !await TryTakeOverAsync(scan, invocationId, ct))
-        {
-            logger.LogInformation("Upload already scanned or being scanned (status {Status}); this trigger does nothing", scan.Status);
+            logger.LogInformation("Upload already scanned or queued (status {Status}); this trigger does nothing", scan.Status);
             return new IngestReport(scanId, IngestOutcome.Duplicate, scan.BatchCount, scan.WindowCount);
         }
 
@@ -53,39 +72,106 @@ public sealed class IngestStage(CloudStorage storage, FinalizeStage finalize, Mo
         {
             return await IngestAsync(blob, props, scan, ct);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        catch (Exception e)
         {
-            // A transient fault (storage outage, timeout): undo the claim so the host's retry of this trigger starts clean.
+            // A transient fault (storage outage, a broken blob read, shutdown): undo the claim so the host's retry starts clean.
             logger.LogError(e, "Ingest failed before the scan was queued; releasing it for the trigger's retry");
-            await ReleaseAsync(scanId, invocationId);
+            await ReleaseAsync(scanId, invocationId, retry: !ct.IsCancellationRequested);
             throw;
         }
     }
 
-    private async Task ReleaseAsync(string scanId, string invocationId)
+    /// <summary>
+    /// Inserts the scan row with this invocation's claim, or resolves the row that is already there: past ingest (returned
+    /// as is: a duplicate), this invocation's own, or another ingest's, which is taken over when its owner failed or went
+    /// stale and otherwise waited for up to <see cref="ClaimWait"/>.
+    /// </summary>
+    private async Task<ScanEntity> ClaimAsync(BlobClient blob, BlobProperties props, string scanId, string etag, string invocationId, CancellationToken ct)
     {
-        try
+        var waitUntil = DateTimeOffset.UtcNow + ClaimWait;
+        bool logged = false;
+        while (true)
         {
-            var current = await storage.Scans.GetAsync(scanId);
-            bool ours = current is not null && ((current.Status == ScanStatus.Ingesting && current.ClaimKey == invocationId)
-                                                || (current.Status == ScanStatus.Finalizing && current.ClaimKey == FinalizeClaim));
-            if (!ours) return;
-            await finalize.DeleteClipsAsync(scanId);
-            await storage.Scans.TryDeleteAsync(current!);
+            var (created, scan) = await storage.Scans.TryCreateAsync(new ScanEntity
+            {
+                PartitionKey = scanId,
+                Container = blob.BlobContainerName,
+                Name = blob.Name,
+                SourceETag = etag,
+                Bytes = props.ContentLength,
+                ClaimKey = invocationId,
+                ClaimedAt = DateTimeOffset.UtcNow,
+                CreatedAt = DateTimeOffset.UtcNow,
+            }, ct);
+            // Ours (created now, or our own earlier insert) or past ingest: the caller decides.
+            if (created || !IsIngestClaim(scan) || scan.ClaimKey == invocationId) return scan;
+            if (await TryTakeOverAsync(scan, invocationId, ct)) return scan;
+            if (DateTimeOffset.UtcNow >= waitUntil)
+            {
+                logger.LogWarning("Ingest claimed by {Owner} at {ClaimedAt} is still in progress after {Wait}; failing this trigger for a retry",
+                    scan.ClaimKey, scan.ClaimedAt, ClaimWait);
+                throw new ScanInProgressException(scanId, scan.ClaimKey, scan.ClaimedAt);
+            }
+            if (!logged)
+            {
+                logger.LogInformation("Upload is being ingested by {Owner}; waiting for it", scan.ClaimKey);
+                logged = true;
+            }
+            await Task.Delay(ClaimPoll, ct);
         }
-        catch (Exception e)
+    }
+
+    /// <summary>A row an ingest holds: Ingesting, or Finalizing under the ingest's own failure claim.</summary>
+    private static bool IsIngestClaim(ScanEntity scan) =>
+        scan.Status == ScanStatus.Ingesting || (scan.Status == ScanStatus.Finalizing && scan.ClaimKey == FinalizeClaim);
+
+    private async Task ReleaseAsync(string scanId, string invocationId, bool retry)
+    {
+        var giveUpAt = DateTimeOffset.UtcNow + ReleasePatience;
+        var delay = TimeSpan.FromSeconds(1);
+        for (int attempt = 1; ; attempt++)
         {
-            logger.LogWarning(e, "Could not release the scan; a later trigger takes it over after {Stale}", StaleClaim);
+            try
+            {
+                // Not the invocation's token: the release must run even when the failure was a cancellation.
+                var current = await storage.Scans.GetAsync(scanId);
+                bool ours = current is not null && ((current.Status == ScanStatus.Ingesting && current.ClaimKey == invocationId)
+                                                    || (current.Status == ScanStatus.Finalizing && current.ClaimKey == FinalizeClaim));
+                if (!ours) return;
+                await finalize.DeleteClipsAsync(scanId);
+                await storage.Scans.TryDeleteAsync(current!);
+                if (attempt > 1) logger.LogInformation("Released the scan after {Attempts} attempts", attempt);
+                return;
+            }
+            catch (Exception e) when (retry && DateTimeOffset.UtcNow + delay < giveUpAt)
+            {
+                logger.LogWarning("Could not release the scan (attempt {Attempt}: {Error}); retrying in {Delay}", attempt, e.Message, delay);
+                await Task.Delay(delay);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+            catch (Exception e)
+            {
+                _abandoned[scanId] = invocationId;
+                logger.LogWarning(e, "Could not release the scan; a later trigger on this instance takes it over, elsewhere after {Stale}", StaleClaim);
+                return;
+            }
         }
     }
 
     private async Task<bool> TryTakeOverAsync(ScanEntity scan, string invocationId, CancellationToken ct)
     {
-        if (scan.Status != ScanStatus.Ingesting || DateTimeOffset.UtcNow - scan.ClaimedAt < StaleClaim) return false;
-        logger.LogWarning("Taking over an ingest claimed by {Owner} at {ClaimedAt} that never finished", scan.ClaimKey, scan.ClaimedAt);
+        bool abandoned = _abandoned.TryGetValue(scan.ScanId, out var failedOwner)
+                         && (scan.ClaimKey == failedOwner || scan.ClaimKey == FinalizeClaim);
+        bool stale = DateTimeOffset.UtcNow - scan.ClaimedAt >= StaleClaim;
+        if (!abandoned && !stale) return false;
+        logger.LogWarning("Taking over an ingest claimed by {Owner} at {ClaimedAt} that {Why}", scan.ClaimKey, scan.ClaimedAt,
+            abandoned ? "failed and could not release it" : "never finished");
+        scan.Status = ScanStatus.Ingesting;
         scan.ClaimKey = invocationId;
         scan.ClaimedAt = DateTimeOffset.UtcNow;
-        return await storage.Scans.TryUpdateAsync(scan, ct);
+        if (!await storage.Scans.TryUpdateAsync(scan, ct)) return false;
+        _abandoned.TryRemove(scan.ScanId, out _);
+        return true;
     }
 
     private async Task<IngestReport> IngestAsync(BlobClient blob, BlobProperties props, ScanEntity scan, CancellationToken ct)

@@ -64,20 +64,34 @@ public sealed class ScanStore(TableClient table)
         return r.HasValue ? r.Value : null;
     }
 
-    /// <summary>Inserts the row; false (and the existing row) when it is already there.</summary>
+    /// <summary>
+    /// Inserts the row; false (and the existing row) when another writer's row is already there. A row that carries this
+    /// insert's own non-empty <see cref="ScanEntity.ClaimKey"/> counts as created: the SDK retried our insert after its first
+    /// attempt had landed (answer lost in a network fault), and the retry's 409 is our own row, not a competitor's.
+    /// </summary>
     public async Task<(bool Created, ScanEntity Entity)> TryCreateAsync(ScanEntity entity, CancellationToken ct = default)
     {
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            var response = await table.AddEntityAsync(entity, ct);
-            entity.ETag = response.Headers.ETag ?? default;
-            return (true, entity);
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-            return (false, await GetAsync(entity.PartitionKey, ct) ?? throw new InvalidOperationException($"scan {entity.PartitionKey} vanished during creation"));
+            try
+            {
+                var response = await table.AddEntityAsync(entity, ct);
+                entity.ETag = response.Headers.ETag ?? default;
+                return (true, entity);
+            }
+            catch (RequestFailedException e) when (e.Status == 409)
+            {
+                var existing = await GetAsync(entity.PartitionKey, ct);
+                if (existing is not null)
+                    return (IsOwnInsert(entity, existing), existing);
+                // Deleted between our insert and our read (its owner released it): insert again.
+                if (attempt == 3) throw new InvalidOperationException($"scan {entity.PartitionKey} keeps vanishing during creation", e);
+            }
         }
     }
+
+    private static bool IsOwnInsert(ScanEntity mine, ScanEntity existing) =>
+        !string.IsNullOrEmpty(mine.ClaimKey) && existing.ClaimKey == mine.ClaimKey && existing.Status == mine.Status;
 
     /// <summary>Replaces the row if nobody changed it since it was read; false when another writer got there first.</summary>
     public async Task<bool> TryUpdateAsync(ScanEntity entity, CancellationToken ct = default)

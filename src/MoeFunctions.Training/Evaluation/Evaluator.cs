@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using MoeFunctions.Audio;
 using MoeFunctions.Detection;
 using MoeFunctions.Training.Data;
 
@@ -32,27 +33,26 @@ public static class Evaluator
         var clips = ClipStore.Load(manifest, entries);
         log($"evaluating {clips.Count} {split} files with {bundleDir}");
 
-        // Windows of every file: whole-file windows first, then the middle window; remember which belong to which file.
+        // Windows of every file, cut the way `moe scan` cuts them: the scanner's decoder and windower (bundle window and
+        // hop, short files tiled, last window end-aligned), and only the windows its speech detector keeps. Then the
+        // reference's middle window of the same file. A file without a speech window has no whole-file score (the scanner
+        // calls it NotApplicable); it is counted and left out of the whole-file rows only.
         var windows = new List<float[]>();
         var fileWindows = new List<(int Start, int Count, int Middle)>();
-        int hop = bundle.Manifest.DefaultHopSamples;
+        var windowOptions = new WindowOptions(bundle.Manifest.WindowSamples, bundle.Manifest.DefaultHopSamples);
+        int noSpeech = 0;
         foreach (var c in clips)
         {
             int start = windows.Count;
-            if (c.Samples.Length <= WindowSamples) windows.Add(ClipStore.MiddleWindow(c.Samples));
-            else
-                for (int s = 0; ; s += hop)
-                {
-                    // The last window is aligned to the end so the tail is scored too.
-                    var w = new float[WindowSamples];
-                    ClipStore.CropInto(c.Samples, Math.Min(s, c.Samples.Length - WindowSamples), w);
-                    windows.Add(w);
-                    if (s + WindowSamples >= c.Samples.Length) break;
-                }
+            using (var source = MediaDecoder.OpenFile(manifest.FullPath(c.Entry)))
+                foreach (var w in Windower.Split(source, windowOptions))
+                    if (w.IsSpeech) windows.Add(w.Samples);
             int count = windows.Count - start;
+            if (count == 0) noSpeech++;
             windows.Add(ClipStore.MiddleWindow(c.Samples));
             fileWindows.Add((start, count, windows.Count - 1));
         }
+        if (noSpeech > 0) log($"{noSpeech} of {clips.Count} files have no speech window (NotApplicable in a scan)");
 
         var systems = new Dictionary<string, double[]>();
         int e = bundle.ExpertCount;
@@ -80,11 +80,13 @@ public static class Evaluator
         foreach (var (name, w) in systems)
             foreach (var scoring in new[] { "whole file", "middle window" })
             {
-                var fileScores = fileWindows.Select(f => scoring == "middle window" ? w[f.Middle]
-                    : FileAggregator.FileProbability(Enumerable.Range(f.Start, f.Count).Select(i => w[i]))).ToArray();
+                bool whole = scoring == "whole file";
+                var fileScores = fileWindows.Select(f => !whole ? w[f.Middle]
+                    : f.Count == 0 ? double.NaN : FileAggregator.FileProbability(Enumerable.Range(f.Start, f.Count).Select(i => w[i]))).ToArray();
                 foreach (var d in domains)
                 {
-                    var idx = Enumerable.Range(0, clips.Count).Where(i => d == "pooled" || clips[i].Entry.Domain == d).ToArray();
+                    var idx = Enumerable.Range(0, clips.Count)
+                        .Where(i => (d == "pooled" || clips[i].Entry.Domain == d) && !double.IsNaN(fileScores[i])).ToArray();
                     var s = idx.Select(i => fileScores[i]).ToList();
                     var y = idx.Select(i => clips[i].Spoof).ToList();
                     if (!y.Any(v => v) || y.All(v => v)) continue;
@@ -94,7 +96,8 @@ public static class Evaluator
                 }
             }
         return new EvaluationReport(Path.GetFullPath(bundleDir), Path.GetFullPath(manifestPath), split, rows,
-            "Whole file: non-overlapping 3 s windows at the bundle's hop (no speech/non-speech gating), file score = mean of the top third of window scores. " +
+            $"Whole file: the scanner's decoder and windows (3 s at the bundle's hop, short files tiled, last window end-aligned), speech windows only, " +
+            $"file score = mean of the top third of window scores; {noSpeech} of {clips.Count} files had no speech window and are left out of the whole-file rows. " +
             "Scores are uncalibrated fused P(spoof). minDCF: P(spoof) 0.05, C_miss 1, C_fa 10. 95 % CIs: percentile bootstrap over files (1000 resamples, seed 1).");
     }
 

@@ -28,11 +28,7 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(Phase.Ingest)]
-    [InlineData(Phase.MidIngest, Skip = "bug: an outage during ingest can leave a file unscanned: IngestStage.ReleaseAsync (src/MoeFunctions.Scanning/Cloud/IngestStage.cs:65-80) " +
-        "fails while storage is down, the row stays Ingesting and the trigger's retry returns Duplicate (IngestStage.cs:45-49) until the 15 min StaleClaim; " +
-        "ScanStore.TryCreateAsync (ScanStore.cs:72-78) takes its own SDK-retried insert's 409 for another trigger's; and MediaDecoder.OpenDecoder " +
-        "(src/MoeFunctions.Audio/MediaDecoder.cs:65-70) turns a blob-stream RequestFailedException into MediaDecodeException, a permanent Failed (IngestStage.cs:131-134). " +
-        "Failed 2 of 3 runs; see docs/reliability.md Notes")]
+    [InlineData(Phase.MidIngest)]   // found two bugs (docs/reliability.md Notes); IngestClaimTests reproduces each deterministically
     [InlineData(Phase.Scoring)]
     public async Task Restart_mid_scan_loses_and_doubles_nothing(Phase phase)
     {
@@ -70,7 +66,7 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
             restarted = Task.Delay(Outage).ContinueWith(_ => azurite.StartAsync()).Unwrap();
         };
         if (phase == Phase.Ingest) driver.BeforeIngest = OutageAt(Files / 3);
-        else driver.BeforeScore = OutageAt(Files / 3);
+        else if (phase == Phase.Scoring) driver.BeforeScore = OutageAt(Files / 3);
 
         var ingest = driver.IngestAllAsync(blobs, workers: 2);
         if (phase == Phase.MidIngest)

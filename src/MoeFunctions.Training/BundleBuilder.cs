@@ -19,13 +19,17 @@ public sealed record BundleRequest
     public string Name { get; init; } = "moe-default";
     public string Version { get; init; } = "1.0.0";
     public int TopK { get; init; } = 2;
+    /// <summary>The routing scanners use by default; the calibration is fitted under exactly this routing.</summary>
+    public RoutingMode Mode { get; init; } = RoutingMode.Sparse;
+    /// <summary>Gate of the default routing; Enhanced needs every expert's embedding, so only with Dense.</summary>
+    public GateKind Gate { get; init; } = GateKind.Classic;
     public Action<string> Log { get; init; } = Console.WriteLine;
 }
 
 /// <summary>
 /// `moe bundle`: exports the experts and gates to ONNX, fits the logistic calibration on the pooled dev splits
-/// (default routing: classic gate, sparse top-k, middle window per file), and writes moe.json with SHA-256s and the
-/// corpus sources the weights saw.
+/// (under the bundle's default routing, middle window per file), and writes moe.json with SHA-256s and the corpus
+/// sources the weights saw.
 /// </summary>
 public static class BundleBuilder
 {
@@ -34,6 +38,8 @@ public static class BundleBuilder
 
     public static BundleManifest Build(BundleRequest r)
     {
+        if (r.Gate == GateKind.Enhanced && (r.Mode != RoutingMode.Dense || r.EnhancedGate is null))
+            throw new ArgumentException("the enhanced gate routes dense mode only and needs --enhanced-gate");
         Directory.CreateDirectory(r.OutDir);
         var experts = r.Experts.Select(e => Export.LoadExpert(WeightsFile(e.Weights))).ToList();
         try
@@ -50,10 +56,10 @@ public static class BundleBuilder
             classic.eval();
             File.WriteAllBytes(Path.Combine(r.OutDir, "gate-classic.onnx"), Export.ClassicGate(classic));
             GateFile? enhancedFile = null;
-            if (r.EnhancedGate is not null)
+            using var enhanced = r.EnhancedGate is null ? null : new EnhancedGate(experts.Count);
+            if (enhanced is not null)
             {
-                using var enhanced = new EnhancedGate(experts.Count);
-                enhanced.load(WeightsFile(r.EnhancedGate));
+                enhanced.load(WeightsFile(r.EnhancedGate!));
                 enhanced.eval();
                 File.WriteAllBytes(Path.Combine(r.OutDir, "gate-enhanced.onnx"), Export.EnhancedGate(enhanced));
                 enhancedFile = new GateFile { File = "gate-enhanced.onnx", Sha256 = "" };
@@ -62,9 +68,11 @@ public static class BundleBuilder
             var manifest = CorpusManifest.Load(r.Corpus);
             var dev = ClipStore.Load(manifest, manifest.Select(split: "dev"));
             var cache = GateTrainer.DevCache(experts, dev);
-            var fused = SparseFusion(classic, cache, r.TopK);
+            double[] fused = r.Mode == RoutingMode.Dense
+                ? GateTrainer.MixtureSpoof(r.Gate == GateKind.Enhanced ? enhanced! : classic, cache).Select(v => (double)v).ToArray()
+                : SparseFusion(classic, cache, r.TopK); // sparse, and cascade (which starts from the top-k fusion)
             var (a, b) = LogisticCalibration.Fit(fused, cache.Spoof);
-            r.Log($"calibration on {dev.Count} dev clips: a = {a:F4}, b = {b:F4}");
+            r.Log($"calibration on {dev.Count} dev clips ({r.Mode}, {r.Gate} gate): a = {a:F4}, b = {b:F4}");
 
             var sources = r.Experts.Select(e => Path.GetDirectoryName(WeightsFile(e.Weights))!)
                 .Append(Path.GetDirectoryName(WeightsFile(r.ClassicGate))!)
@@ -77,7 +85,7 @@ public static class BundleBuilder
                 Description = $"Mixture of {experts.Count} LCNN experts ({string.Join(", ", r.Experts.Select(e => e.Domain))}) with classic{(enhancedFile is null ? "" : " and enhanced")} gate.",
                 Experts = entries,
                 Gates = new GateFiles { Classic = new GateFile { File = "gate-classic.onnx", Sha256 = "" }, Enhanced = enhancedFile },
-                Routing = new RoutingDefaults { Mode = RoutingMode.Sparse, TopK = Math.Min(r.TopK, experts.Count), Gate = GateKind.Classic },
+                Routing = new RoutingDefaults { Mode = r.Mode, TopK = Math.Min(r.TopK, experts.Count), Gate = r.Gate },
                 Calibration = new Calibration { A = a, B = b },
                 Training = new TrainingProvenance
                 {

@@ -41,6 +41,19 @@ public class PipelineTests(TinyCorpus corpus)
             Assert.True(double.IsFinite(bundle.Manifest.Calibration.A) && double.IsFinite(bundle.Manifest.Calibration.B));
             Assert.Equal(["espeak-ng", "sox"], bundle.Manifest.Training!.Sources);
 
+            // A bundle whose default routing is dense over the enhanced gate: written to moe.json, calibration fitted under it.
+            var request = new BundleRequest
+            {
+                OutDir = Dir("bundle-enhanced"), Corpus = corpus.Root, Log = _ => { },
+                Experts = [new ExpertSource("D1", Dir("D1")), new ExpertSource("D2", Dir("D2"))],
+                ClassicGate = Dir("gate-classic"), EnhancedGate = Dir("gate-enhanced"), Mode = RoutingMode.Dense, Gate = GateKind.Enhanced,
+            };
+            BundleBuilder.Build(request);
+            var dense = ModelBundle.Load(Dir("bundle-enhanced")).Manifest;
+            Assert.Equal((RoutingMode.Dense, GateKind.Enhanced), (dense.Routing.Mode, dense.Routing.Gate));
+            Assert.NotEqual(bundle.Manifest.Calibration, dense.Calibration);
+            Assert.Throws<ArgumentException>(() => BundleBuilder.Build(request with { OutDir = Dir("bad"), Mode = RoutingMode.Sparse }));
+
             // moe eval on the dev split (the tiny corpus has no test split): every system, both scorings, per domain and pooled.
             var report = MoeFunctions.Training.Evaluation.Evaluator.Evaluate(Dir("bundle"), corpus.Root, "dev", bootstrap: 50, log: _ => { });
             string[] systems = ["expert expert-D1", "expert expert-D2", "uniform ensemble", "classic MoE sparse top-1", "classic MoE sparse top-2",

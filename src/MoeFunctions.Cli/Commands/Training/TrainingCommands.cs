@@ -134,12 +134,19 @@ public sealed class BundleSettings : CommandSettings
     [CommandOption("--name <NAME>"), DefaultValue("moe-default")] public string Name { get; init; } = "moe-default";
     [CommandOption("--version <VERSION>"), DefaultValue("1.0.0")] public string Version { get; init; } = "1.0.0";
     [CommandOption("--top-k <K>"), DefaultValue(2)] public int TopK { get; init; } = 2;
+    [CommandOption("--mode <MODE>"), DefaultValue("sparse"), Description("Default routing written to moe.json (sparse, dense or cascade); the calibration is fitted under it.")]
+    public string Mode { get; init; } = "sparse";
+    [CommandOption("--gate <KIND>"), DefaultValue("classic"), Description("Gate of the default routing: classic, or enhanced (dense only).")]
+    public string Gate { get; init; } = "classic";
 
     public override ValidationResult Validate()
     {
         if (string.IsNullOrWhiteSpace(Corpus) || string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--corpus and --out are required");
         if (Experts.Length == 0 || Experts.Any(e => !e.Contains('='))) return ValidationResult.Error("give each expert as --expert DOMAIN=RUN");
         if (string.IsNullOrWhiteSpace(ClassicGate)) return ValidationResult.Error("--classic-gate is required");
+        if (Mode is not ("sparse" or "dense" or "cascade")) return ValidationResult.Error("--mode must be sparse, dense or cascade");
+        if (Gate is not ("classic" or "enhanced")) return ValidationResult.Error("--gate must be classic or enhanced");
+        if (Gate == "enhanced" && (Mode != "dense" || EnhancedGate is null)) return ValidationResult.Error("--gate enhanced needs --mode dense and --enhanced-gate");
         return ValidationResult.Success();
     }
 }
@@ -158,6 +165,7 @@ public sealed class BundleCommand : Command<BundleSettings>
             {
                 OutDir = s.Out, Corpus = s.Corpus, Experts = experts, ClassicGate = s.ClassicGate, EnhancedGate = s.EnhancedGate,
                 Name = s.Name, Version = s.Version, TopK = s.TopK,
+                Mode = Enum.Parse<RoutingMode>(s.Mode, ignoreCase: true), Gate = Enum.Parse<GateKind>(s.Gate, ignoreCase: true),
                 Log = line => AnsiConsole.MarkupLine(Markup.Escape(line)),
             });
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(s.Out, "moe.json"))}: {m.Experts.Count} experts, calibration a={m.Calibration.A:F3} b={m.Calibration.B:F3}");

@@ -33,7 +33,7 @@ public sealed record BenchOptions
     /// <summary>Least windows per lever attempt and round (two rounds each).</summary>
     public int LeverWindowsPerRound => Small ? 4 : 32;
     public double DecodeSeconds => Small ? 6 : 60;
-    public int RoutingMaxFiles => Small ? 2 : 46;
+    public int RoutingMaxFiles => Small ? 2 : 200;
     /// <summary>Speech windows kept per dev file (the first; corpus clips are 5-15 s: 1-5 windows): keeps the loaded-machine run short.</summary>
     public int RoutingWindowsPerFile => Small ? 1 : 1;
     public int RoutingRounds => Small ? 1 : 2;

@@ -86,8 +86,9 @@ public static class RoutingBench
         return all;
     }
 
-    /// <summary>Dev-split rows, alternating bona fide and spoof so a capped list stays balanced.</summary>
-    internal static List<(string Path, bool Spoof, string Domain)> DevFiles(string root, string manifest, int max)
+    /// <summary>Dev-split rows, taken round-robin over the domains and alternating bona fide and spoof within each, so a
+    /// capped list stays balanced and pooled (the manifest is sorted by domain: a plain cap would take only D1).</summary>
+    public static List<(string Path, bool Spoof, string Domain)> DevFiles(string root, string manifest, int max)
     {
         var lines = File.ReadAllLines(manifest);
         var header = lines[0].Split(',');
@@ -96,13 +97,23 @@ public static class RoutingBench
         var dev = lines.Skip(1).Select(l => l.Split(',')).Where(c => c.Length > Math.Max(pi, Math.Max(li, si)) && c[si] == "dev")
             .Select(c => (Path: Path.Combine(root, c[pi]), Spoof: !c[li].Equals("bonafide", StringComparison.OrdinalIgnoreCase), Domain: di >= 0 ? c[di] : "?"))
             .ToList();
-        var real = dev.Where(d => !d.Spoof).ToList();
-        var fake = dev.Where(d => d.Spoof).ToList();
+        var perDomain = dev.GroupBy(d => d.Domain).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Alternate(g.ToList())).ToList();
         var result = new List<(string, bool, string)>();
-        for (var i = 0; result.Count < max && (i < real.Count || i < fake.Count); i++)
+        for (var i = 0; result.Count < max && perDomain.Any(d => i < d.Count); i++)
+            foreach (var d in perDomain)
+                if (i < d.Count && result.Count < max) result.Add(d[i]);
+        return result;
+    }
+
+    private static List<(string Path, bool Spoof, string Domain)> Alternate(List<(string Path, bool Spoof, string Domain)> rows)
+    {
+        var real = rows.Where(d => !d.Spoof).ToList();
+        var fake = rows.Where(d => d.Spoof).ToList();
+        var result = new List<(string, bool, string)>();
+        for (var i = 0; i < real.Count || i < fake.Count; i++)
         {
             if (i < real.Count) result.Add(real[i]);
-            if (i < fake.Count && result.Count < max) result.Add(fake[i]);
+            if (i < fake.Count) result.Add(fake[i]);
         }
         return result;
     }

@@ -65,3 +65,36 @@ public sealed class HandWrittenTailTests
         Assert.Equal("new", MarkdownReport.KeepHandWritten("new", null));
     }
 }
+
+public sealed class RoutingDevFilesTests
+{
+    [Fact]
+    public void A_capped_dev_list_takes_every_domain_and_both_labels()
+    {
+        // The corpus manifest is sorted by domain; a plain cap used to fill up with D1 alone.
+        var dir = Directory.CreateTempSubdirectory("moe-bench-dev-").FullName;
+        try
+        {
+            var rows = new List<string> { "path,label,domain,split" };
+            foreach (var d in new[] { "D1", "D2", "D3" })
+                for (var i = 0; i < 5; i++)
+                {
+                    rows.Add($"{d}/r{i}.wav,bonafide,{d},dev");
+                    rows.Add($"{d}/f{i}.wav,spoof,{d},dev");
+                    rows.Add($"{d}/t{i}.wav,spoof,{d},train");
+                }
+            var manifest = Path.Combine(dir, "manifest.csv");
+            File.WriteAllLines(manifest, rows);
+
+            var files = RoutingBench.DevFiles(dir, manifest, 12);
+            Assert.Equal(12, files.Count);
+            Assert.All(new[] { "D1", "D2", "D3" }, d =>
+            {
+                Assert.Equal(2, files.Count(f => f.Domain == d && f.Spoof));
+                Assert.Equal(2, files.Count(f => f.Domain == d && !f.Spoof));
+            });
+            Assert.DoesNotContain(files, f => Path.GetFileName(f.Path).StartsWith('t')); // train rows never
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}

@@ -41,7 +41,8 @@ public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunF
             Assert.Equal(2, x.Files);
         });
         Assert.Equal(1.0, R.Routing[0].CostRelativeToDense, 6);
-        Assert.Contains("UNTRAINED", R.RoutingNote);
+        Assert.Contains("(trained: true)", R.RoutingNote); // the shipped models/default
+        Assert.DoesNotContain("UNTRAINED", R.RoutingNote);
     }
 
     [Fact]

@@ -13,13 +13,13 @@ using Xunit.Abstractions;
 namespace MoeFunctions.IntegrationTests.Faults;
 
 /// <summary>
-/// Issue 8: Azurite stopped and restarted in the middle of a multi-file scan, once while ingesting (one case) and once while scoring (the other).
+/// Issue 8: Azurite stopped and restarted in the middle of a 200-file scan, once while ingesting (two cases) and once while scoring (the other).
 /// The outage (25 s) outlasts the app's own SDK retries (5 retries, 0.5 s doubling, at most ~19 s with jitter), so
 /// invocations in flight fail and are delivered again; afterwards every file must have exactly one result and one notification.
 /// </summary>
 public sealed class AzuriteRestartTests(ITestOutputHelper output)
 {
-    public const int Files = 60;
+    public const int Files = 200;
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(25);
 
     /// <summary>Ingest and Scoring: the outage begins right before an invocation (it meets storage already down) while another

@@ -30,6 +30,17 @@ public static class SpeechDetector
         int frames = samples.Length < FrameLen ? 0 : 1 + (samples.Length - FrameLen) / Hop;
         if (frames == 0) return new SpeechFeatures(0, 0, 1, 0, 0);
         var energy = new double[frames];
+        for (int f = 0; f < frames; f++)
+        {
+            var x = samples.Slice(f * Hop, FrameLen);
+            double sum = 0;
+            for (int i = 0; i < FrameLen; i++) sum += x[i] * (double)x[i];
+            energy[f] = 10 * Math.Log10(sum / FrameLen + 1e-20);
+        }
+        // No frame above the floor means no active frame: the same answer as below, without the FFTs (an hour of digital
+        // silence is 1,200 windows of 149 frames each).
+        if (energy.Max() <= FloorDbfs) return new SpeechFeatures(0, 0, 1, 0, 0);
+
         var flatness = new double[frames];
         var bands = new double[frames * Bands];
         var buf = new Complex[Fft];
@@ -37,10 +48,8 @@ public static class SpeechDetector
         for (int f = 0; f < frames; f++)
         {
             var x = samples.Slice(f * Hop, FrameLen);
-            double sum = 0;
-            for (int i = 0; i < FrameLen; i++) { sum += x[i] * (double)x[i]; buf[i] = new Complex(x[i] * Hann[i], 0); }
+            for (int i = 0; i < FrameLen; i++) buf[i] = new Complex(x[i] * Hann[i], 0);
             for (int i = FrameLen; i < Fft; i++) buf[i] = Complex.Zero;
-            energy[f] = 10 * Math.Log10(sum / FrameLen + 1e-20);
             Transform(buf);
             for (int k = 0; k <= Fft / 2; k++) power[k] = buf[k].Real * buf[k].Real + buf[k].Imaginary * buf[k].Imaginary + 1e-12;
             double logSum = 0, linSum = 0;

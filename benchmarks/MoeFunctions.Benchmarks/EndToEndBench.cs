@@ -67,7 +67,7 @@ public static partial class EndToEndBench
     }
 
     /// <summary>How to start `moe`: an executable, or `dotnet moe.dll`.</summary>
-    private static (string File, string[] Prefix, string Display)? MoeCommand(BenchOptions options)
+    internal static (string File, string[] Prefix, string Display)? MoeCommand(BenchOptions options)
     {
         var path = options.MoePath ?? Path.Combine(AppContext.BaseDirectory, "moe.dll");
         if (!File.Exists(path)) return null;
@@ -77,7 +77,7 @@ public static partial class EndToEndBench
     }
 
     /// <summary>Runs the command and returns its exit code, wall seconds, peak RSS in KiB and its output.</summary>
-    private static (int Exit, double Wall, long PeakKb, string Output) Measure(string file, string[] args)
+    internal static (int Exit, double Wall, long PeakKb, string Output) Measure(string file, string[] args)
     {
         var useTime = File.Exists(TimeTool);
         var psi = new ProcessStartInfo(useTime ? TimeTool : file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -150,12 +150,8 @@ public static class MarkdownReport
 
         L("## 5. GPU");
         L();
-        L("| measurement | CUDA |");
-        L("| --- | --- |");
-        L("| expert inference, batch 1 / 8 / 32 / 128 | not measured |");
-        L("| end to end | not measured |");
-        L();
-        L("No GPU was available to this run; these cells stay empty until one is, never estimated.");
+        L("Measured on a GPU machine by `scripts/bench-gpu.sh` (`moe-bench --gpu`: one expert, the scorer and `moe scan`, CPU against");
+        L("CUDA in one run), on its own page: [benchmarks-gpu.md](benchmarks-gpu.md). This run had no GPU.");
         L();
 
         L("## Commands");

@@ -1,17 +1,20 @@
 using MoeFunctions.Benchmarks;
 
-// moe-bench [--small] [--levers] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]
+// moe-bench [--small] [--levers] [--gpu --speech DIR] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]
 string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.WriteLine("moe-bench [--small] [--levers] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]\n" +
+    Console.WriteLine("moe-bench [--small] [--levers] [--gpu --speech DIR] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]\n" +
                       "  --small  seconds-long run for the test suite (no report unless --out)\n" +
                       "  --levers only the ONNX Runtime levers at batch 32 (speed and memory settings side by side); prints them\n" +
+                      "  --gpu    CPU against CUDA on this machine (a build with -p:OrtGpu=true): one expert, the scorer, `moe scan`;\n" +
+                      "           --speech names a folder of WAV speech to loop; the page goes to --out or the console\n" +
                       "  full mode writes docs/benchmarks.md unless --out says otherwise");
     return 0;
 }
 var small = args.Contains("--small");
 var leversOnly = args.Contains("--levers");
+var gpu = args.Contains("--gpu");
 var options = new BenchOptions
 {
     Small = small,
@@ -20,12 +23,18 @@ var options = new BenchOptions
     ModelDirectory = Value("--model"),
     WorkDirectory = Value("--work") ?? Path.Combine(Path.GetTempPath(), small ? "moe-bench-small" : "moe-bench"),
     MoePath = Value("--moe"),
-    ReportPath = Value("--out") ?? (small || leversOnly ? null : Path.Combine("docs", "benchmarks.md")),
+    ReportPath = Value("--out") ?? (small || leversOnly || gpu ? null : Path.Combine("docs", "benchmarks.md")),
     CommandLine = "moe-bench " + string.Join(' ', args.Select(a => a.Contains(' ') ? $"\"{a}\"" : a)),
     Note = Value("--note"),
 };
 try
 {
+    if (gpu)
+    {
+        var page = GpuBench.Run(options, Value("--speech") ?? throw new InvalidOperationException("--gpu needs --speech DIR"), Console.Out);
+        if (options.ReportPath is { } gpuPage) File.WriteAllText(gpuPage, page);
+        return 0;
+    }
     var report = BenchmarkRunner.Run(options, Console.Out);
     if (leversOnly)
     {

@@ -21,7 +21,8 @@ public sealed record ScorerOptions
     public int IntraOpThreads { get; init; }
     /// <summary>Most windows per expert session run. It bounds ONNX Runtime's activations: conv1's output alone is
     /// 6.2 MB per window (64 x 80 x 301 floats), and its MFM split and max add as much again. Scores do not depend on it
-    /// (ONNX Runtime convolves image by image); see docs/benchmarks.md "Memory levers".</summary>
+    /// (ONNX Runtime convolves image by image); see docs/benchmarks.md "Memory levers". CPU only: on CUDA each expert sees its
+    /// whole group of windows in one run.</summary>
     public int ExpertBatch { get; init; } = MoeScorer.DefaultExpertBatch;
     /// <summary>Every session draws its CPU tensors from one process-wide ONNX Runtime arena instead of an arena each:
     /// sessions run one after another, so one arena sized for the largest run serves them all.</summary>
@@ -68,7 +69,6 @@ public sealed class MoeScorer : IDisposable
         CascadeMargin = options.CascadeMargin ?? m.Routing.CascadeMargin;
         Threshold = options.Threshold ?? m.Decision.Threshold;
         if (options.ExpertBatch < 1) throw new ArgumentOutOfRangeException(nameof(options), $"ExpertBatch {options.ExpertBatch} must be at least 1");
-        _expertBatch = options.ExpertBatch;
         if (TopK < 1 || TopK > _e) throw new ArgumentOutOfRangeException(nameof(options), $"topK {TopK} must be in 1..{_e}");
         if (Gate == GateKind.Enhanced && m.Gates.Enhanced is null)
             throw new InvalidOperationException($"bundle '{m.Name}' has no enhanced gate; use the classic gate");
@@ -76,6 +76,8 @@ public sealed class MoeScorer : IDisposable
             throw new InvalidOperationException("the enhanced gate needs every expert's embedding: it runs in dense mode only");
 
         (_sessionOptions, ActiveDevice) = CreateOptions(options, logger);
+        // The runs of ExpertBatch windows bound CPU memory; on CUDA the activations live on the card and small runs leave it idle.
+        _expertBatch = ActiveDevice == "cuda" ? int.MaxValue : options.ExpertBatch;
         try
         {
             _experts = m.Experts.Select(x => new InferenceSession(bundle.PathOf(x.File), _sessionOptions)).ToArray();
@@ -115,7 +117,9 @@ public sealed class MoeScorer : IDisposable
         if (options.Device != ExecutionDevice.Cuda) return (so, "cpu");
         try
         {
-            so.AppendExecutionProvider_CUDA(0);
+            using var cuda = new OrtCUDAProviderOptions();
+            cuda.UpdateOptions(new Dictionary<string, string>(CudaSettings));
+            so.AppendExecutionProvider_CUDA(cuda);
             return (so, "cuda");
         }
         // The CPU runtime package lacks the CUDA entry point; the GPU package throws when CUDA/cuDNN libraries are missing.
@@ -126,6 +130,12 @@ public sealed class MoeScorer : IDisposable
             return (NewOptions(), "cpu");
         }
     }
+
+    /// <summary>The CUDA provider settings of every scorer session. HEURISTIC convolution search: ONNX Runtime's default
+    /// (EXHAUSTIVE) times every cuDNN algorithm for each new input shape, and routing gives each expert a different window
+    /// count per run, so sparse scoring paid that search again and again (docs/benchmarks-gpu.md).</summary>
+    public static IReadOnlyDictionary<string, string> CudaSettings { get; } =
+        new Dictionary<string, string> { ["device_id"] = "0", ["cudnn_conv_algo_search"] = "HEURISTIC" };
 
     /// <summary>Registers the shared CPU arena with the ONNX Runtime environment, once per process (a second registration is an error).
     /// Extend strategy kSameAsRequested: the arena grows by what a run asks for, not to the next power of two.</summary>

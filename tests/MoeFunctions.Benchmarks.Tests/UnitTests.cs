@@ -98,3 +98,21 @@ public sealed class RoutingDevFilesTests
         finally { Directory.Delete(dir, true); }
     }
 }
+
+public sealed class GpuBenchTests
+{
+    [Fact]
+    public void Without_cuda_the_gpu_mode_says_why_and_measures_nothing()
+    {
+        // The test build carries the CPU runtime: the CUDA provider cannot be appended, and no number may be reported.
+        var work = Directory.CreateTempSubdirectory("moe-bench-gpu-").FullName;
+        try
+        {
+            var page = GpuBench.Run(new BenchOptions { Small = true, WorkDirectory = work, CommandLine = "moe-bench --gpu (test)" }, work, TextWriter.Null);
+            Assert.Contains("CUDA is not available here, nothing measured", page);
+            Assert.DoesNotContain("| batch |", page);
+            Assert.DoesNotContain("x real time", page);
+        }
+        finally { Directory.Delete(work, true); }
+    }
+}

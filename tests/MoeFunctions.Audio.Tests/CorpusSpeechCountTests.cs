@@ -28,14 +28,18 @@ public sealed class CorpusSpeechCountTests(ITestOutputHelper output)
             splitCol = Array.IndexOf(header, "split"), generator = Array.IndexOf(header, "generator");
         var counts = new SortedDictionary<string, (int Speech, int Files)>(StringComparer.Ordinal);
         var perFile = new StringBuilder();
+        var misses = new SortedDictionary<string, int>(StringComparer.Ordinal); // windows of files without speech, by failed criteria
         foreach (var cols in lines.Skip(1).Select(l => l.Split(',')).Where(c => split == "all" || c[splitCol] == split))
         {
             // D4 (single words) per generator family: espeak-ng and flite fakes behave differently.
             string family = cols[domain] == "D4" ? "/" + cols[generator].Split(':')[0] : "";
             string key = $"{cols[domain]} {cols[label]}{family}";
             using var source = MediaDecoder.OpenFile(Path.Combine(root, cols[path]));
-            var windows = Windower.Split(source, new WindowOptions()).Select(w => w.IsSpeech).ToList();
+            var cut = Windower.Split(source, new WindowOptions()).ToList();
+            var windows = cut.Select(w => w.IsSpeech).ToList();
             bool speech = windows.Contains(true);
+            if (!speech)
+                foreach (var w in cut) misses[$"{key}: {Failing(w)}"] = misses.GetValueOrDefault($"{key}: {Failing(w)}") + 1;
             perFile.Append(cols[path]).Append('\t').Append(windows.Count(w => w)).Append('\t').Append(windows.Count).Append('\n');
             var (sp, n) = counts.GetValueOrDefault(key);
             counts[key] = (sp + (speech ? 1 : 0), n + 1);
@@ -45,9 +49,24 @@ public sealed class CorpusSpeechCountTests(ITestOutputHelper output)
 
         var table = new StringBuilder($"files with a speech window, {split} split of {manifest}:\n");
         foreach (var (key, (sp, n)) in counts) table.AppendLine($"  {key,-24} {sp,4} / {n,4}");
+        table.AppendLine("windows of the files without a speech window, by the criteria they fail:");
+        foreach (var (what, n) in misses) table.AppendLine($"  {what,-60} {n,4}");
         output.WriteLine(table.ToString());
         // Every class of read or spoken words is mostly speech; espeak-ng's isolated vowels ("a", "laa") still miss.
         Assert.All(counts, c => Assert.True(c.Value.Speech >= (c.Key == "D4 spoof/espeak-ng" ? 0.65 : 0.9) * c.Value.Files,
             $"{c.Key}: only {c.Value.Speech} of {c.Value.Files} files have a speech window"));
+    }
+
+    /// <summary>The SpeechDetector criteria this window fails, from its features on the real (untiled) samples.</summary>
+    private static string Failing(AudioWindow w)
+    {
+        int n = (int)Math.Min(w.Samples.Length, Math.Round((w.EndSeconds - w.StartSeconds) * MediaDecoder.TargetSampleRate));
+        var f = SpeechDetector.Analyze(w.Samples.AsSpan(0, n));
+        if (f.ActiveFraction == 0) return "no frame above the floor";
+        var failed = new List<string>();
+        if (f.MedianFlux < SpeechDetector.MinFlux) failed.Add("median flux");
+        if (f.DynamicsDb < SpeechDetector.MinDynamicsDb) failed.Add("dynamics");
+        if (f.MedianFlatness > SpeechDetector.MaxMedianFlatness) failed.Add("flatness");
+        return failed.Count > 0 ? string.Join(" + ", failed) : "speech fraction";
     }
 }

@@ -6,7 +6,9 @@ namespace MoeFunctions.Audio;
 public sealed record WindowOptions(int WindowSamples = 48000, int HopSamples = 48000)
 {
     /// <summary>Windows whose speech share is below this are marked not applicable instead of being scored.</summary>
-    public double MinSpeechFraction { get; init; } = 0.2;
+    /// <remarks>0.05 of a 3 s window is 0.15 s of speech frames: one short word (0.3-0.8 s, mostly vowel) in a longer,
+    /// otherwise silent file still counts. It was 0.2 (0.6 s), which dropped such a word (ShortUtteranceTests).</remarks>
+    public double MinSpeechFraction { get; init; } = 0.05;
 }
 
 /// <summary>One model window. <see cref="Samples"/> always has WindowSamples values; a file shorter than a window is tiled (repeated), as the reference does.</summary>

@@ -28,10 +28,12 @@ public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunF
     }
 
     [Fact]
-    public void Routing_ran_all_four_modes_with_their_expert_counts_and_an_eer()
+    public void Routing_ran_all_five_modes_with_their_expert_counts_and_an_eer()
     {
-        Assert.Equal(["dense (4 experts, classic gate)", "sparse top-2", "sparse top-1", "cascade"], R.Routing.Select(x => x.Mode));
+        // The shipped bundle has an enhanced gate, so its dense mode is measured too.
+        Assert.Equal(["dense (4 experts, classic gate)", "sparse top-2", "sparse top-1", "cascade", "dense (4 experts, enhanced gate)"], R.Routing.Select(x => x.Mode));
         Assert.Equal([4.0, 2.0, 1.0], R.Routing.Take(3).Select(x => x.ExpertsPerWindow));
+        Assert.Equal(4.0, R.Routing[4].ExpertsPerWindow);
         Assert.InRange(R.Routing[3].ExpertsPerWindow, 1, 4);
         Assert.All(R.Routing, x =>
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MoeFunctions.Training.Data;
 using MoeFunctions.Training.Evaluation;
 using MoeFunctions.Training.Networks;
@@ -26,56 +25,27 @@ public static class ExpertTrainer
         using var model = new Lcnn();
         if (o.InitWeights is not null) model.load(o.InitWeights);
         var optimizer = torch.optim.AdamW(model.parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
-        var state = new RunState { Kind = "expert", Seed = o.Seed };
-        if (o.Resume && Checkpoints.LoadState(o.OutDir) is { } saved)
-        {
-            Checkpoints.Restore(o.OutDir, model, optimizer);
-            state = saved;
-            o.Log($"resumed {o.OutDir} after epoch {state.EpochsDone} (best dev EER {Pct(state.BestDevEer)} at epoch {state.BestEpoch})");
-        }
+        var loop = new EpochLoop(model, optimizer, o);
+        var state = loop.StartOrResume(new RunState { Kind = "expert", Seed = o.Seed },
+            saved => $"resumed {o.OutDir} after epoch {saved.EpochsDone} (best dev EER {Pct(saved.BestDevEer)} at epoch {saved.BestEpoch})");
         int batches = o.BatchesPerEpoch ?? Math.Max(1, (int)Math.Ceiling(sampler.Count / (double)o.BatchSize));
         o.Log($"expert: {train.Count} train clips, {dev.Count} dev clips, {batches} batches of {o.BatchSize} per epoch, up to {o.Epochs} epochs");
+        return loop.Run(state,
+            epoch => sampler.Epoch(o.Seed, epoch, o.BatchSize, batches).Select(batch => Step(batch.Waves, batch.Labels)),
+            () => dev.Count > 0 ? DevEer(model, frontEnd, dev, o.BatchSize) : double.NaN,
+            $" - early stop (no better dev EER for {o.Patience} epochs)");
 
-        while (state.EpochsDone < o.Epochs && !state.Stopped)
+        float Step(float[] waves, long[] labels)
         {
-            int epoch = state.EpochsDone + 1;
-            var watch = Stopwatch.StartNew();
-            double lr = o.LearningRateAt(epoch - 1);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            torch.random.manual_seed(o.Seed * 1000 + epoch);
-            model.train();
-            double lossSum = 0;
-            int n = 0;
-            foreach (var (waves, labels) in sampler.Epoch(o.Seed, epoch, o.BatchSize, batches))
-            {
-                using var scope = NewDisposeScope();
-                var x = frontEnd.Compute(tensor(waves).reshape(o.BatchSize, -1));
-                var (logits, _) = model.Logits(x);
-                var loss = nn.functional.cross_entropy(logits, tensor(labels));
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<float>();
-                n++;
-            }
-            double devEer = dev.Count > 0 ? DevEer(model, frontEnd, dev, o.BatchSize) : double.NaN;
-            bool better = !(devEer >= state.BestDevEer); // NaN (no dev split) counts as better: keep the latest
-            var report = new EpochReport(epoch, lossSum / Math.Max(1, n), devEer, watch.Elapsed.TotalSeconds, lr);
-            int without = better ? 0 : state.EpochsWithoutImprovement + 1;
-            state = state with
-            {
-                EpochsDone = epoch,
-                BestDevEer = better ? devEer : state.BestDevEer,
-                BestEpoch = better ? epoch : state.BestEpoch,
-                EpochsWithoutImprovement = without,
-                Stopped = without >= o.Patience,
-                History = [.. state.History, report],
-            };
-            Checkpoints.Save(o.OutDir, model, optimizer, state, better);
-            o.Log($"epoch {epoch}: loss {report.Loss:F4}, dev EER {Pct(devEer)}, lr {lr:E2}, {report.Seconds:F1} s" +
-                  (state.Stopped ? $" - early stop (no better dev EER for {o.Patience} epochs)" : ""));
+            using var scope = NewDisposeScope();
+            var x = frontEnd.Compute(tensor(waves).reshape(o.BatchSize, -1));
+            var (logits, _) = model.Logits(x);
+            var loss = nn.functional.cross_entropy(logits, tensor(labels));
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            return loss.item<float>();
         }
-        return new TrainingResult(o.OutDir, Path.Combine(o.OutDir, Checkpoints.BestWeights), state);
     }
 
     /// <summary>The first <paramref name="perClass"/> clips of each class in manifest order (deterministic).</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MoeFunctions.Training.Data;
 using MoeFunctions.Training.Evaluation;
 using MoeFunctions.Training.Networks;
@@ -82,57 +81,39 @@ public static class GateTrainer
     {
         torch.set_num_threads(o.Threads);
         var optimizer = torch.optim.AdamW(gate.parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
-        var state = new RunState { Kind = gate is ClassicGate ? "gate-classic" : "gate-enhanced", Seed = o.Seed };
-        if (o.Resume && Checkpoints.LoadState(o.OutDir) is { } saved)
-        {
-            Checkpoints.Restore(o.OutDir, gate, optimizer);
-            state = saved;
-            o.Log($"resumed {o.OutDir} after epoch {state.EpochsDone}");
-        }
+        var loop = new EpochLoop(gate, optimizer, o);
+        var state = loop.StartOrResume(new RunState { Kind = gate is ClassicGate ? "gate-classic" : "gate-enhanced", Seed = o.Seed },
+            saved => $"resumed {o.OutDir} after epoch {saved.EpochsDone}");
         var realIdx = Enumerable.Range(0, train.Spoof.Length).Where(i => !train.Spoof[i]).ToArray();
         var fakeIdx = Enumerable.Range(0, train.Spoof.Length).Where(i => train.Spoof[i]).ToArray();
         if (realIdx.Length == 0 || fakeIdx.Length == 0) throw new InvalidOperationException("gate training needs both classes");
         int batches = o.BatchesPerEpoch ?? Math.Max(1, (int)Math.Ceiling(train.Spoof.Length / (double)o.BatchSize));
         o.Log($"{state.Kind}: {train.Spoof.Length} cached train windows, {dev.Spoof.Length} dev windows, {batches} batches of {o.BatchSize}");
-        while (state.EpochsDone < o.Epochs && !state.Stopped)
+        return loop.Run(state, Epoch,
+            () => dev.Spoof.Any(s => s) && dev.Spoof.Any(s => !s)
+                ? Metrics.Eer(MixtureSpoof(gate, dev).Select(v => (double)v).ToList(), dev.Spoof) : double.NaN,
+            " - early stop");
+
+        IEnumerable<float> Epoch(int epoch)
         {
-            int epoch = state.EpochsDone + 1;
-            var watch = Stopwatch.StartNew();
-            double lr = o.LearningRateAt(epoch - 1);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            torch.random.manual_seed(o.Seed * 1000 + epoch);
             var rng = new Random(unchecked(o.Seed * 100_003 + epoch * 7919 + 29));
-            gate.train();
-            double lossSum = 0;
-            for (int b = 0; b < batches; b++)
-            {
-                using var scope = NewDisposeScope();
-                // Balanced: bona fide and spoof alternate.
-                var rows = Enumerable.Range(0, o.BatchSize).Select(i => i % 2 == 0 ? realIdx[rng.Next(realIdx.Length)] : fakeIdx[rng.Next(fakeIdx.Length)]).ToArray();
-                var w = nn.functional.softmax(GateLogits(gate, train, rows), 1);
-                var pSpoof = tensor(rows.SelectMany(r => train.SpoofProbs[r]).ToArray()).reshape(rows.Length, -1);
-                var isSpoof = tensor(rows.Select(r => train.Spoof[r] ? 1f : 0f).ToArray()).unsqueeze(1);
-                var pTrue = isSpoof * pSpoof + (1 - isSpoof) * (1 - pSpoof);
-                var loss = -((w * pTrue).sum(1) + 1e-7f).log().mean();
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<float>();
-            }
-            double devEer = dev.Spoof.Any(s => s) && dev.Spoof.Any(s => !s)
-                ? Metrics.Eer(MixtureSpoof(gate, dev).Select(v => (double)v).ToList(), dev.Spoof) : double.NaN;
-            bool better = !(devEer >= state.BestDevEer);
-            var report = new EpochReport(epoch, lossSum / batches, devEer, watch.Elapsed.TotalSeconds, lr);
-            int without = better ? 0 : state.EpochsWithoutImprovement + 1;
-            state = state with
-            {
-                EpochsDone = epoch, BestDevEer = better ? devEer : state.BestDevEer, BestEpoch = better ? epoch : state.BestEpoch,
-                EpochsWithoutImprovement = without, Stopped = without >= o.Patience, History = [.. state.History, report],
-            };
-            Checkpoints.Save(o.OutDir, gate, optimizer, state, better);
-            o.Log($"epoch {epoch}: loss {report.Loss:F4}, dev EER {ExpertTrainer.Pct(devEer)}, lr {lr:E2}, {report.Seconds:F1} s" +
-                  (state.Stopped ? " - early stop" : ""));
+            for (int b = 0; b < batches; b++) yield return Step(rng);
         }
-        return new TrainingResult(o.OutDir, Path.Combine(o.OutDir, Checkpoints.BestWeights), state);
+
+        float Step(Random rng)
+        {
+            using var scope = NewDisposeScope();
+            // Balanced: bona fide and spoof alternate.
+            var rows = Enumerable.Range(0, o.BatchSize).Select(i => i % 2 == 0 ? realIdx[rng.Next(realIdx.Length)] : fakeIdx[rng.Next(fakeIdx.Length)]).ToArray();
+            var w = nn.functional.softmax(GateLogits(gate, train, rows), 1);
+            var pSpoof = tensor(rows.SelectMany(r => train.SpoofProbs[r]).ToArray()).reshape(rows.Length, -1);
+            var isSpoof = tensor(rows.Select(r => train.Spoof[r] ? 1f : 0f).ToArray()).unsqueeze(1);
+            var pTrue = isSpoof * pSpoof + (1 - isSpoof) * (1 - pSpoof);
+            var loss = -((w * pTrue).sum(1) + 1e-7f).log().mean();
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            return loss.item<float>();
+        }
     }
 }

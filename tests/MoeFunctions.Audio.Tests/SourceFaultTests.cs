@@ -11,7 +11,8 @@ public sealed class SourceFaultTests(MediaFixture media) : IClassFixture<MediaFi
 {
     /// <summary>Non-seekable, like a network stream: serves <paramref name="data"/> and throws <paramref name="fault"/> once
     /// <paramref name="failAt"/> bytes were delivered (or ends cleanly there when <paramref name="fault"/> is null).</summary>
-    private sealed class FailingStream(byte[] data, int failAt, Exception? fault) : Stream
+    // Qualified: TestAudio.cs declares a forward-only wrapper of the same name in this namespace.
+    private sealed class FailingStream(byte[] data, int failAt, Exception? fault) : TestSupport.ForwardOnlyStream
     {
         private int _pos;
         public int Throws;
@@ -30,15 +31,7 @@ public sealed class SourceFaultTests(MediaFixture media) : IClassFixture<MediaFi
             return n;
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _pos; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Position => _pos;
     }
 
     /// <summary>Stands in for a storage SDK's exception type, which the audio layer must not know.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using MoeFunctions.TestSupport;
 
 namespace MoeFunctions.Reliability.Tests;
 
@@ -48,7 +49,7 @@ public static class SyntheticWav
 /// A forward-only stream that synthesises a WAV file of any length: a header, then <see cref="_payloadBytes"/> bytes of
 /// zeros (digital silence). Nothing is held in memory, so an hour or ten hours cost no more RAM than a second.
 /// </summary>
-public sealed class SynthWavStream(byte[] header, long payloadBytes) : Stream
+public sealed class SynthWavStream(byte[] header, long payloadBytes) : ForwardOnlyStream
 {
     private readonly long _payloadBytes = payloadBytes;
     private long _pos;
@@ -74,13 +75,5 @@ public sealed class SynthWavStream(byte[] header, long payloadBytes) : Stream
         return n;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => _pos; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Position => _pos;
 }

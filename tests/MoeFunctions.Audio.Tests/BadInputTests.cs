@@ -111,7 +111,7 @@ public sealed class BadInputTests(MediaFixture media) : IClassFixture<MediaFixtu
         var options = new DecodeOptions { MaxBytes = 10_000 };
         var e1 = Assert.Throws<MediaDecodeException>(() => MediaDecoder.Open(new MemoryStream(wav), options));
         Assert.Contains("MaxBytes", e1.Message);
-        var e2 = Assert.Throws<MediaDecodeException>(() => TestAudio.ReadAll(MediaDecoder.Open(new ForwardOnlyStream(new MemoryStream(wav)), options)));
+        var e2 = Assert.Throws<MediaDecodeException>(() => TestAudio.ReadAll(MediaDecoder.Open(new ForwardOnlyWrapper(new MemoryStream(wav)), options)));
         Assert.Contains("MaxBytes", e2.Message);
     }
 
@@ -160,7 +160,7 @@ public sealed class BadInputTests(MediaFixture media) : IClassFixture<MediaFixtu
 
     private static float[] DecodeBytes(byte[] bytes)
     {
-        using var src = MediaDecoder.Open(new ForwardOnlyStream(new MemoryStream(bytes)));
+        using var src = MediaDecoder.Open(new ForwardOnlyWrapper(new MemoryStream(bytes)));
         return TestAudio.ReadAll(src);
     }
 

@@ -34,7 +34,7 @@ public sealed class FormatTests(MediaFixture media) : IClassFixture<MediaFixture
         ffArgs.AddRange(args);
         MediaFiles.Ffmpeg(ffArgs, path);
 
-        using var src = MediaDecoder.Open(new ForwardOnlyStream(File.OpenRead(path)));
+        using var src = MediaDecoder.Open(new ForwardOnlyWrapper(File.OpenRead(path)));
         Assert.Equal(format, src.Facts.Format);
         Assert.Equal(decoder, src.Facts.Decoder);
         float[] mine = TestAudio.ReadAll(src);
@@ -54,7 +54,7 @@ public sealed class FormatTests(MediaFixture media) : IClassFixture<MediaFixture
     {
         string path = MediaFiles.Convert(media.Speech, media.Dir.File("moov-at-end.m4a"), "-c:a", "aac", "-movflags", "-faststart");
         var before = Directory.GetFiles(Path.GetTempPath(), "moe-decode-*").ToHashSet();
-        var src = MediaDecoder.Open(new ForwardOnlyStream(File.OpenRead(path)));
+        var src = MediaDecoder.Open(new ForwardOnlyWrapper(File.OpenRead(path)));
         var spooled = Directory.GetFiles(Path.GetTempPath(), "moe-decode-*").Except(before).ToList();
         float[] mine = TestAudio.ReadAll(src);
         double[] reference = TestAudio.FfmpegMono16k(path, src.Facts.Channels);

@@ -28,7 +28,7 @@ public sealed class MutationTests(MediaFixture media) : IClassFixture<MediaFixtu
             for (int k = rng.Next(1, 20); k > 0; k--) b[rng.Next(4, span)] = (byte)rng.Next(256);
             var task = Task.Run(() =>
             {
-                using var src = MediaDecoder.Open(new ForwardOnlyStream(new MemoryStream(b)));
+                using var src = MediaDecoder.Open(new ForwardOnlyWrapper(new MemoryStream(b)));
                 return TestAudio.ReadAll(src);
             });
             try

@@ -11,8 +11,7 @@ public sealed class SourceFaultTests(MediaFixture media) : IClassFixture<MediaFi
 {
     /// <summary>Non-seekable, like a network stream: serves <paramref name="data"/> and throws <paramref name="fault"/> once
     /// <paramref name="failAt"/> bytes were delivered (or ends cleanly there when <paramref name="fault"/> is null).</summary>
-    // Qualified: TestAudio.cs declares a forward-only wrapper of the same name in this namespace.
-    private sealed class FailingStream(byte[] data, int failAt, Exception? fault) : TestSupport.ForwardOnlyStream
+    private sealed class FailingStream(byte[] data, int failAt, Exception? fault) : ForwardOnlyStream
     {
         private int _pos;
         public int Throws;

@@ -18,14 +18,14 @@ internal static class TestAudio
 
     public static float[] DecodeFile(string path, DecodeOptions? options = null)
     {
-        using var src = MediaDecoder.Open(new ForwardOnlyStream(File.OpenRead(path)), options);
+        using var src = MediaDecoder.Open(new ForwardOnlyWrapper(File.OpenRead(path)), options);
         return ReadAll(src);
     }
 
     /// <summary>All interleaved samples of the internal format decoder (native rate and channels).</summary>
     public static (float[] Samples, PcmDecoder Decoder) DecodeNative(string path)
     {
-        var dec = MediaDecoder.OpenDecoder(new ForwardOnlyStream(File.OpenRead(path)), DecodeOptions.Default);
+        var dec = MediaDecoder.OpenDecoder(new ForwardOnlyWrapper(File.OpenRead(path)), DecodeOptions.Default);
         var all = new List<float>();
         var buf = new float[4099 * dec.Channels];
         int n;
@@ -92,19 +92,10 @@ internal static class TestAudio
 }
 
 /// <summary>A stream that refuses seeking and position queries, like a blob download stream.</summary>
-internal sealed class ForwardOnlyStream(Stream inner) : Stream
+internal sealed class ForwardOnlyWrapper(Stream inner) : TestSupport.ForwardOnlyStream
 {
     public int ReadCalls { get; private set; }
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException("forward-only");
-    public override long Position { get => throw new NotSupportedException("forward-only"); set => throw new NotSupportedException("forward-only"); }
-    public override void Flush() { }
     public override int Read(byte[] buffer, int offset, int count) { ReadCalls++; return inner.Read(buffer, offset, Math.Min(count, 8191)); }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("forward-only");
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     protected override void Dispose(bool disposing) { if (disposing) inner.Dispose(); base.Dispose(disposing); }
 }
 

@@ -35,8 +35,8 @@ public sealed class TinyCorpus : IDisposable
                 Directory.CreateDirectory(Path.Combine(Root, "fake"));
                 var raw = Path.Combine(Root, $"raw-{k}.wav");
                 Run("espeak-ng", $"-v {voice} -s {140 + 10 * (t % 4)} -w {raw} \"{Texts[t]}\"");
-                Run("sox", $"{raw} -r 16000 -c 1 -b 16 {Path.Combine(Root, real)}");
-                Run("sox", $"{raw} -r 16000 -c 1 -b 16 {Path.Combine(Root, fake)} pitch 250 lowpass 2500 gain -3");
+                Run("sox", $"-R {raw} -r 16000 -c 1 -b 16 {Path.Combine(Root, real)}");
+                Run("sox", $"-R {raw} -r 16000 -c 1 -b 16 {Path.Combine(Root, fake)} pitch 250 lowpass 2500 gain -3");
                 File.Delete(raw);
                 foreach (var (path, label) in new[] { (real, "bonafide"), (fake, "spoof") })
                 {

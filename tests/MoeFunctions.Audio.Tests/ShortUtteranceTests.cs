@@ -10,7 +10,6 @@ namespace MoeFunctions.Audio.Tests;
 /// </summary>
 public sealed class ShortUtteranceTests(MediaFixture media, ITestOutputHelper output) : IClassFixture<MediaFixture>
 {
-    private const string SharedData = "/work/shared/data";
 
     public static TheoryData<string, string> Words => new()
     {
@@ -119,13 +118,12 @@ public sealed class ShortUtteranceTests(MediaFixture media, ITestOutputHelper ou
         Assert.False(window.IsSpeech);
     }
 
-    [Fact]
+    [SharedDataFact]
     public void Recorded_spoken_digits_are_speech()
     {
         // Free Spoken Digit Dataset (single English digits, 8 kHz), read in place, never copied: every 25th of the 3,000
         // clips. Before the short-word rule 111 of these 120 were speech, after it 119.
-        string dir = Path.Combine(SharedData, "fsdd");
-        if (!Directory.Exists(dir)) { output.WriteLine($"{dir} absent: skipped"); return; }
+        string dir = Path.Combine(SharedData.Directory!, "fsdd");
         var files = Directory.EnumerateFiles(dir, "*.flac").Order(StringComparer.Ordinal).Where((_, i) => i % 25 == 0).ToList();
         Assert.NotEmpty(files);
         var missed = files.Where(f => !Windows(f).Any(w => w.IsSpeech)).Select(Path.GetFileName).ToList();

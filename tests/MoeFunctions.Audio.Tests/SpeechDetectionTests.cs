@@ -6,7 +6,6 @@ namespace MoeFunctions.Audio.Tests;
 /// <summary>Speech/no-speech per window on generated non-speech, espeak-ng speech and real recordings.</summary>
 public sealed class SpeechDetectionTests(MediaFixture media, ITestOutputHelper output) : IClassFixture<MediaFixture>
 {
-    private const string SharedData = "/work/shared/data";
 
     public static TheoryData<string, string> NonSpeech => new()
     {
@@ -65,13 +64,12 @@ public sealed class SpeechDetectionTests(MediaFixture media, ITestOutputHelper o
         Assert.False(windows[^2].IsSpeech);
     }
 
-    [Fact]
+    [SharedDataFact]
     public void Real_recorded_speech_is_speech()
     {
-        if (!Directory.Exists(SharedData)) { output.WriteLine($"{SharedData} absent: skipped"); return; }
         // Read in place (never copied): a few LibriSpeech and LJSpeech clips, plus TTS output (it is speech too).
         var files = new[] { "librispeech", "ljspeech", "vstts", "tortoise" }
-            .Select(d => Path.Combine(SharedData, d))
+            .Select(d => Path.Combine(SharedData.Directory!, d))
             .Where(Directory.Exists)
             .SelectMany(d => Directory.EnumerateFiles(d, "*.*", SearchOption.AllDirectories).Where(f => f.EndsWith(".flac") || f.EndsWith(".mp3")).Order().Take(3))
             .ToList();

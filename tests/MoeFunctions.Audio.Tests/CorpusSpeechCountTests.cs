@@ -33,8 +33,7 @@ public sealed class CorpusSpeechCountTests(ITestOutputHelper output)
             // D4 (single words) per generator family: espeak-ng and flite fakes behave differently.
             string family = cols[domain] == "D4" ? "/" + cols[generator].Split(':')[0] : "";
             string key = $"{cols[domain]} {cols[label]}{family}";
-            using var source = MediaDecoder.OpenFile(Path.Combine(root, cols[path]));
-            var cut = Windower.Split(source, new WindowOptions()).ToList();
+            var cut = TestAudio.Windows(Path.Combine(root, cols[path]));
             var windows = cut.Select(w => w.IsSpeech).ToList();
             bool speech = windows.Contains(true);
             if (!speech)

@@ -26,7 +26,7 @@ public sealed class ShortUtteranceTests(MediaFixture media, ITestOutputHelper ou
     public void A_single_espeak_word_alone_is_speech(string voice, string word)
     {
         string path = MediaFiles.Speech(media.Dir.Path, word, voice, $"word-{voice}-{word}.wav");
-        var window = Assert.Single(Windows(path));
+        var window = Assert.Single(TestAudio.Windows(path));
         Assert.InRange(window.EndSeconds, 0.3, 1.2); // the word alone is shorter than a window
         Log(word, window);
         Assert.True(window.IsSpeech, $"'{word}' ({voice}, {window.EndSeconds:F2} s) judged no speech ({window.SpeechFraction:F3})");
@@ -40,7 +40,7 @@ public sealed class ShortUtteranceTests(MediaFixture media, ITestOutputHelper ou
         // 1 s of silence, the word, silence up to 7 s: windows 0-3 s (the word), 3-6 s and the end-aligned 4-7 s.
         string padded = MediaFiles.Convert(speech, media.Dir.File($"padded-{voice}-{word}.wav"),
             "-af", "adelay=1000:all=1,apad=whole_dur=7", "-ar", "16000");
-        var windows = Windows(padded);
+        var windows = TestAudio.Windows(padded);
         Assert.Equal(3, windows.Count);
         foreach (var w in windows) Log(word, w);
         Assert.True(windows[0].IsSpeech, $"'{word}' ({voice}) in a 7 s file judged no speech ({windows[0].SpeechFraction:F3})");
@@ -64,8 +64,7 @@ public sealed class ShortUtteranceTests(MediaFixture media, ITestOutputHelper ou
         string speech = MediaFiles.Speech(media.Dir.Path, word, "en", $"edge-{word}.wav");
         string padded = MediaFiles.Convert(speech, media.Dir.File($"edge-{word}-padded.wav"),
             "-af", $"adelay={(int)(start * 1000)}:all=1,apad=whole_dur=7", "-ar", "16000");
-        using var src = MediaDecoder.OpenFile(padded);
-        var windows = Windower.Split(src, new WindowOptions(48000, 24000)).ToList();
+        var windows = TestAudio.Windows(padded, new WindowOptions(48000, 24000));
         foreach (var w in windows) Log(word, w);
         var whole = Assert.Single(windows, w => w.StartSeconds == 1.5);
         Assert.True(whole.IsSpeech, $"'{word}' at {start} s: the 1.5-4.5 s window judged no speech ({whole.SpeechFraction:F3})");
@@ -88,7 +87,7 @@ public sealed class ShortUtteranceTests(MediaFixture media, ITestOutputHelper ou
     {
         // 0.1 s of silence either side, like the espeak-ng words.
         string path = MediaFiles.Convert(Burst(name, expression, seconds), media.Dir.File($"short-{name}.wav"), "-af", "adelay=100:all=1,apad=pad_dur=0.1");
-        var window = Assert.Single(Windows(path));
+        var window = Assert.Single(TestAudio.Windows(path));
         Log(name, window);
         Assert.False(window.IsSpeech, $"{name} ({seconds} s) judged speech ({window.SpeechFraction:F3})");
     }
@@ -98,7 +97,7 @@ public sealed class ShortUtteranceTests(MediaFixture media, ITestOutputHelper ou
     public void A_word_length_burst_padded_with_silence_is_not_speech(string name, string expression, double seconds)
     {
         string path = MediaFiles.Convert(Burst(name, expression, seconds), media.Dir.File($"padded-{name}.wav"), "-af", "adelay=1000:all=1,apad=whole_dur=7");
-        var windows = Windows(path);
+        var windows = TestAudio.Windows(path);
         Assert.Equal(3, windows.Count);
         foreach (var w in windows) Log(name, w);
         Assert.All(windows, w => Assert.False(w.IsSpeech, $"{name} window {w.Index} judged speech ({w.SpeechFraction:F3})"));
@@ -108,7 +107,7 @@ public sealed class ShortUtteranceTests(MediaFixture media, ITestOutputHelper ou
     public void A_fast_melody_changes_like_a_word_but_is_kept_out_by_its_frozen_notes()
     {
         string path = MediaFiles.Convert(Burst(FastMelody, FastMelodyExpression, 0.6), media.Dir.File("melody-alone.wav"), "-af", "adelay=100:all=1,apad=pad_dur=0.1");
-        var window = Assert.Single(Windows(path));
+        var window = Assert.Single(TestAudio.Windows(path));
         var f = SpeechDetector.Analyze(window.Samples.AsSpan(0, (int)Math.Round(window.EndSeconds * MediaDecoder.TargetSampleRate)));
         Log(FastMelody, window);
         // The case the short-word rule's median floor exists for: it passes every other test a single word passes.
@@ -126,7 +125,7 @@ public sealed class ShortUtteranceTests(MediaFixture media, ITestOutputHelper ou
         string dir = Path.Combine(SharedData.Directory!, "fsdd");
         var files = Directory.EnumerateFiles(dir, "*.flac").Order(StringComparer.Ordinal).Where((_, i) => i % 25 == 0).ToList();
         Assert.NotEmpty(files);
-        var missed = files.Where(f => !Windows(f).Any(w => w.IsSpeech)).Select(Path.GetFileName).ToList();
+        var missed = files.Where(f => !TestAudio.Windows(f).Any(w => w.IsSpeech)).Select(Path.GetFileName).ToList();
         output.WriteLine($"{files.Count - missed.Count}/{files.Count} digits speech; missed: {string.Join(' ', missed)}");
         Assert.True(missed.Count <= 0.025 * files.Count, $"{missed.Count} of {files.Count} spoken digits judged no speech: {string.Join(' ', missed)}");
     }
@@ -141,11 +140,5 @@ public sealed class ShortUtteranceTests(MediaFixture media, ITestOutputHelper ou
         var f = SpeechDetector.Analyze(w.Samples.AsSpan(0, Math.Min(n, w.Samples.Length)));
         output.WriteLine($"{name} window {w.Index}: speech {w.IsSpeech} fraction {f.SpeechFraction:F3} flux median {f.MedianFlux:F2} " +
                          $"q75 {f.UpperQuartileFlux:F2} flatness {f.MedianFlatness:F4} dynamics {f.DynamicsDb:F1} dB");
-    }
-
-    private static List<AudioWindow> Windows(string path)
-    {
-        using var src = MediaDecoder.OpenFile(path);
-        return Windower.Split(src, new WindowOptions()).ToList();
     }
 }

@@ -26,7 +26,7 @@ public sealed class SpeechDetectionTests(MediaFixture media, ITestOutputHelper o
     public void Generated_non_speech_is_not_speech(string name, string expression)
     {
         string path = MediaFiles.Synth(media.Dir.Path, name + ".wav", expression, 7.0, 16000, 1, "-c:a", "pcm_s16le");
-        var windows = Windows(path);
+        var windows = TestAudio.Windows(path);
         Assert.Equal(3, windows.Count);
         Assert.All(windows, w => Assert.False(w.IsSpeech, $"{name} window {w.Index} judged speech ({w.SpeechFraction:F2})"));
     }
@@ -38,7 +38,7 @@ public sealed class SpeechDetectionTests(MediaFixture media, ITestOutputHelper o
     {
         string path = MediaFiles.Ffmpeg(["-f", "lavfi", "-i", $"anoisesrc=color={color}:a=0.3:r=16000:d=7:seed=3",
             "-af", "volume='if(lt(mod(t,0.33),0.15),1,0.05)':eval=frame"], media.Dir.File($"{color}-bursts.wav"));
-        Assert.All(Windows(path), w => Assert.False(w.IsSpeech, $"{color} window {w.Index} judged speech ({w.SpeechFraction:F2})"));
+        Assert.All(TestAudio.Windows(path), w => Assert.False(w.IsSpeech, $"{color} window {w.Index} judged speech ({w.SpeechFraction:F2})"));
     }
 
     [Theory]
@@ -48,7 +48,7 @@ public sealed class SpeechDetectionTests(MediaFixture media, ITestOutputHelper o
     public void Espeak_speech_is_speech(string voice, string text)
     {
         string path = MediaFiles.Speech(media.Dir.Path, text, voice, $"speech-{voice}.mp3");
-        var windows = Windows(path);
+        var windows = TestAudio.Windows(path);
         Assert.True(windows.Count >= 2);
         Assert.All(windows, w => Assert.True(w.IsSpeech, $"{voice} window {w.Index}: fraction {w.SpeechFraction:F2}"));
     }
@@ -58,7 +58,7 @@ public sealed class SpeechDetectionTests(MediaFixture media, ITestOutputHelper o
     {
         string speech = MediaFiles.Speech(media.Dir.Path, "One two three four five six seven eight nine ten, and then nothing at all.", "en", "counting.wav");
         string padded = MediaFiles.Convert(speech, media.Dir.File("counting-padded.wav"), "-af", "apad=pad_dur=7", "-ar", "16000");
-        var windows = Windows(padded);
+        var windows = TestAudio.Windows(padded);
         Assert.True(windows[0].IsSpeech);
         Assert.False(windows[^1].IsSpeech);
         Assert.False(windows[^2].IsSpeech);
@@ -77,17 +77,11 @@ public sealed class SpeechDetectionTests(MediaFixture media, ITestOutputHelper o
         int total = 0, speech = 0;
         foreach (var f in files)
         {
-            var windows = Windows(f);
+            var windows = TestAudio.Windows(f);
             total += windows.Count;
             speech += windows.Count(w => w.IsSpeech);
             output.WriteLine($"{Path.GetFileName(f)}: {windows.Count(w => w.IsSpeech)}/{windows.Count} windows speech");
         }
         Assert.True(speech >= 0.9 * total, $"{speech}/{total} windows of real speech judged speech");
-    }
-
-    private static List<AudioWindow> Windows(string path)
-    {
-        using var src = MediaDecoder.OpenFile(path);
-        return Windower.Split(src, new WindowOptions()).ToList();
     }
 }

@@ -16,6 +16,13 @@ internal static class TestAudio
         return all.ToArray();
     }
 
+    /// <summary>The scanner's windows of a file: MediaDecoder, then Windower with <paramref name="options"/> (default 3 s, no overlap).</summary>
+    public static List<AudioWindow> Windows(string path, WindowOptions? options = null)
+    {
+        using var src = MediaDecoder.OpenFile(path);
+        return Windower.Split(src, options ?? new WindowOptions()).ToList();
+    }
+
     public static float[] DecodeFile(string path, DecodeOptions? options = null)
     {
         using var src = MediaDecoder.Open(new ForwardOnlyWrapper(File.OpenRead(path)), options);

@@ -56,7 +56,7 @@ public static class ExpertBench
 
     /// <summary>What MoeScorer uses: every graph optimisation, no memory pattern, the default thread count (its shared arena and runs of
     /// ExpertBatch windows only change memory; the "expert batch" lever measures what the runs cost).</summary>
-    private static SessionOptions ScannerSettings() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableMemoryPattern = false };
+    internal static SessionOptions ScannerSettings() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableMemoryPattern = false };
 
     /// <summary>The scanner's settings with one lever changed.</summary>
     private static SessionOptions Scanner(Action<SessionOptions> change)
@@ -118,7 +118,7 @@ public static class ExpertBench
         }
     }
 
-    private static int Repeat(int times, Action action)
+    internal static int Repeat(int times, Action action)
     {
         for (var i = 0; i < times; i++) action();
         return times;

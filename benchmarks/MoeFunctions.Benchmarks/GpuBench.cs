@@ -28,7 +28,7 @@ public static class GpuBench
 
         var bundle = ModelBundle.Load(options.ModelDirectory ?? Path.Combine(AppContext.BaseDirectory, "models", "default"));
         var expertFile = bundle.PathOf(bundle.Manifest.Experts[0].File);
-        using var cpu = new InferenceSession(expertFile, ScannerSettings());
+        using var cpu = new InferenceSession(expertFile, ExpertBench.ScannerSettings());
         InferenceSession cuda, cudaExhaustive, cudaNoTf32;
         try
         {
@@ -68,10 +68,10 @@ public static class GpuBench
             var gpuRuns = Math.Max(1, windows / batch);
             for (var r = 0; r < rounds; r++)
             {
-                c.Time(() => Repeat(Math.Max(1, windows / 4 / batch), () => RunExpert(cpu, features, batch)) * batch);
-                g.Time(() => Repeat(gpuRuns, () => RunExpert(cuda, features, batch)) * batch);
-                x.Time(() => Repeat(gpuRuns, () => RunExpert(cudaExhaustive, features, batch)) * batch);
-                n.Time(() => Repeat(gpuRuns, () => RunExpert(cudaNoTf32, features, batch)) * batch);
+                c.Time(() => ExpertBench.Repeat(Math.Max(1, windows / 4 / batch), () => RunExpert(cpu, features, batch)) * batch);
+                g.Time(() => ExpertBench.Repeat(gpuRuns, () => RunExpert(cuda, features, batch)) * batch);
+                x.Time(() => ExpertBench.Repeat(gpuRuns, () => RunExpert(cudaExhaustive, features, batch)) * batch);
+                n.Time(() => ExpertBench.Repeat(gpuRuns, () => RunExpert(cudaNoTf32, features, batch)) * batch);
             }
             L($"| {batch} | {c.PerSecond:F0} | {g.PerSecond:F0} | {g.PerSecond / c.PerSecond:F1}x | {x.PerSecond:F0} | {n.PerSecond:F0} |");
         }
@@ -155,14 +155,10 @@ public static class GpuBench
 
     private static InferenceSession CudaSession(string model, IReadOnlyDictionary<string, string> settings)
     {
-        var options = ScannerSettings();
-        using var cuda = new OrtCUDAProviderOptions();
-        cuda.UpdateOptions(new Dictionary<string, string>(settings));
-        options.AppendExecutionProvider_CUDA(cuda);
+        var options = ExpertBench.ScannerSettings();
+        MoeScorer.AppendCuda(options, settings);
         return new InferenceSession(model, options);
     }
-
-    private static SessionOptions ScannerSettings() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableMemoryPattern = false };
 
     private static void RunExpert(InferenceSession session, float[] features, int batch) => Outputs(session, features, batch).Dispose();
 
@@ -222,11 +218,5 @@ public static class GpuBench
             writer.Write(buffer, 0, 2 * n);
             done += n;
         }
-    }
-
-    private static int Repeat(int times, Action action)
-    {
-        for (var i = 0; i < times; i++) action();
-        return times;
     }
 }

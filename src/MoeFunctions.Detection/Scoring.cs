@@ -117,9 +117,7 @@ public sealed class MoeScorer : IDisposable
         if (options.Device != ExecutionDevice.Cuda) return (so, "cpu");
         try
         {
-            using var cuda = new OrtCUDAProviderOptions();
-            cuda.UpdateOptions(new Dictionary<string, string>(CudaSettings));
-            so.AppendExecutionProvider_CUDA(cuda);
+            AppendCuda(so, CudaSettings);
             return (so, "cuda");
         }
         // The CPU runtime package lacks the CUDA entry point; the GPU package throws when CUDA/cuDNN libraries are missing.
@@ -136,6 +134,15 @@ public sealed class MoeScorer : IDisposable
     /// count per run, so sparse scoring paid that search again and again (docs/benchmarks-gpu.md).</summary>
     public static IReadOnlyDictionary<string, string> CudaSettings { get; } =
         new Dictionary<string, string> { ["device_id"] = "0", ["cudnn_conv_algo_search"] = "HEURISTIC" };
+
+    /// <summary>Appends the CUDA provider with these provider options; throws as <see cref="SessionOptions.AppendExecutionProvider_CUDA(int)"/>
+    /// does where CUDA is missing.</summary>
+    public static void AppendCuda(SessionOptions options, IReadOnlyDictionary<string, string> settings)
+    {
+        using var cuda = new OrtCUDAProviderOptions();
+        cuda.UpdateOptions(new Dictionary<string, string>(settings));
+        options.AppendExecutionProvider_CUDA(cuda);
+    }
 
     /// <summary>Registers the shared CPU arena with the ONNX Runtime environment, once per process (a second registration is an error).
     /// Extend strategy kSameAsRequested: the arena grows by what a run asks for, not to the next power of two.</summary>

@@ -13,9 +13,46 @@ public static class OnnxGraphWriter
     public static byte[] WriteExpert(IReadOnlyDictionary<string, NamedTensor> weights) => WriteExpert(weights, exposeBlocks: false);
 
     /// <param name="exposeBlocks">Also output each block's result ("block1".."block9", "pooled") so tests can check every layer.</param>
-    internal static byte[] WriteExpert(IReadOnlyDictionary<string, NamedTensor> weights, bool exposeBlocks)
+    internal static byte[] WriteExpert(IReadOnlyDictionary<string, NamedTensor> weights, bool exposeBlocks) =>
+        WriteLcnn(weights, exposeBlocks, "lcnn_expert", (g, n, x, inChannels, outChannels, kernel) => g.Conv($"conv{n}", x, inChannels, outChannels, kernel));
+
+    /// <summary>
+    /// The LCNN of <see cref="WriteExpert(IReadOnlyDictionary{string, NamedTensor})"/> with every Conv in QDQ form, which ONNX Runtime's
+    /// graph optimiser (ORT_ENABLE_BASIC and up) fuses into QLinearConv: the conv input QuantizeLinear -> DequantizeLinear (uint8, per-tensor,
+    /// from <paramref name="activationRanges"/>), the weight stored as 8-bit integers -> DequantizeLinear (per output channel, axis 0),
+    /// the bias as int32 with scale = input scale x weight scale, and QuantizeLinear -> DequantizeLinear on the conv output (ORT fuses
+    /// only with that output Q). MFM, pooling, batch norm and the dense layers stay float. Inputs and outputs are WriteExpert's.
+    /// </summary>
+    /// <param name="activationRanges">Calibrated float range of each conv's input and output, keyed by conv number (<see cref="ModelNames.LcnnConvs"/>).</param>
+    public static byte[] WriteQuantizedExpert(IReadOnlyDictionary<string, NamedTensor> weights,
+        IReadOnlyDictionary<int, ConvActivationRange> activationRanges, Int8Weights format = Int8Weights.U8S8ReducedRange)
     {
-        var g = new GraphBuilder(weights, "lcnn_expert");
+        foreach (var n in ModelNames.LcnnConvs)
+            if (!activationRanges.TryGetValue(n, out var r)) throw new ArgumentException($"no activation range for conv{n}", nameof(activationRanges));
+            else r.Validate($"conv{n}");
+        return WriteLcnn(weights, exposeBlocks: false, "lcnn_expert_int8",
+            (g, n, x, inChannels, outChannels, kernel) => g.QdqConv($"conv{n}", x, inChannels, outChannels, kernel, activationRanges[n], format));
+    }
+
+    /// <summary>The float LCNN with each conv's input and output as extra outputs "conv{n}.input" / "conv{n}.output" (for calibration).</summary>
+    internal static byte[] WriteCalibrationExpert(IReadOnlyDictionary<string, NamedTensor> weights) =>
+        WriteLcnn(weights, exposeBlocks: false, "lcnn_expert_calibration", (g, n, x, inChannels, outChannels, kernel) =>
+        {
+            g.ExtraOutput(x, CalibrationInput(n));
+            var y = g.Conv($"conv{n}", x, inChannels, outChannels, kernel);
+            g.ExtraOutput(y, CalibrationOutput(n));
+            return y;
+        });
+
+    internal static string CalibrationInput(int conv) => $"conv{conv}.input";
+    internal static string CalibrationOutput(int conv) => $"conv{conv}.output";
+
+    private delegate string ConvWriter(GraphBuilder g, int conv, string x, int inChannels, int outChannels, int kernel);
+
+    /// <summary>The LCNN layer sequence; <paramref name="conv"/> writes each convolution (float or QDQ).</summary>
+    private static byte[] WriteLcnn(IReadOnlyDictionary<string, NamedTensor> weights, bool exposeBlocks, string graphName, ConvWriter conv)
+    {
+        var g = new GraphBuilder(weights, graphName);
         g.Input(ModelNames.ExpertInput, "N", 1, ModelNames.Mels, ModelNames.Frames);
         var x = ModelNames.ExpertInput;
         var inChannels = 1;
@@ -23,7 +60,7 @@ public static class OnnxGraphWriter
         foreach (var n in ModelNames.LcnnConvs)
         {
             var spec = ModelNames.LcnnLayer(n);
-            x = g.Conv($"conv{n}", x, inChannels, spec.OutChannels, spec.Kernel);
+            x = conv(g, n, x, inChannels, spec.OutChannels, spec.Kernel);
             x = g.Mfm(x, axis: 1);
             if (spec.PoolAfter) x = g.MaxPool2(x);
             if (ModelNames.LcnnBatchNorms.Contains(n)) x = g.BatchNorm($"bn{n}", x, spec.OutChannels / 2, spatial: true);
@@ -161,13 +198,20 @@ public static class OnnxGraphWriter
         /// <summary>The named weight, checked for shape, added once as an initializer.</summary>
         public string Weight(string tensorName, params int[] shape)
         {
+            var t = Checked(tensorName, shape);
+            if (_initializers.Add(tensorName)) _graph.Initializer.Add(FloatTensor(tensorName, shape.Select(d => (long)d).ToArray(), t.Data));
+            return tensorName;
+        }
+
+        /// <summary>The named weight, checked for shape (not added to the graph).</summary>
+        private NamedTensor Checked(string tensorName, params int[] shape)
+        {
             var t = Require(weights, tensorName);
             if (!t.Shape.SequenceEqual(shape))
                 throw new ArgumentException($"weight '{tensorName}' has shape [{string.Join(",", t.Shape)}], expected [{string.Join(",", shape)}]");
             if (t.Data.Length != shape.Aggregate(1, (a, b) => a * b))
                 throw new ArgumentException($"weight '{tensorName}' has {t.Data.Length} values for shape [{string.Join(",", shape)}]");
-            if (_initializers.Add(tensorName)) _graph.Initializer.Add(FloatTensor(tensorName, shape.Select(d => (long)d).ToArray(), t.Data));
-            return tensorName;
+            return t;
         }
 
         public string Constant(string tensorName, long[] shape, long[] values)
@@ -192,6 +236,77 @@ public static class OnnxGraphWriter
             long p = kernel / 2;
             return Node("Conv", [x, w, b], [Fresh(layer)],
                 ("kernel_shape", new long[] { kernel, kernel }), ("pads", new[] { p, p, p, p }), ("strides", new long[] { 1, 1 }));
+        }
+
+        /// <summary>
+        /// Conv in QDQ form (see <see cref="WriteQuantizedExpert"/>): Q/DQ on the input, int8 (or uint8, zero point 128) weights per
+        /// output channel, int32 bias at scale x_scale * w_scale, Q/DQ on the output.
+        /// </summary>
+        public string QdqConv(string layer, string x, int inChannels, int outChannels, int kernel, ConvActivationRange range, Int8Weights format)
+        {
+            var w = Checked($"{layer}.weight", outChannels, inChannels, kernel, kernel);
+            var b = Checked($"{layer}.bias", outChannels);
+            var (xScale, xZero) = ConvActivationRange.Uint8(range.InputMin, range.InputMax);
+            var (yScale, yZero) = ConvActivationRange.Uint8(range.OutputMin, range.OutputMax);
+            var xs = FloatConstant($"{layer}.input_scale", [], [xScale]);
+            var xz = IntegerConstant($"{layer}.input_zero_point", TensorProto.Types.DataType.Uint8, [], [xZero]);
+            var xq = Node("QuantizeLinear", [x, xs, xz], [Fresh(layer + "_input_q")]);
+            var xd = Node("DequantizeLinear", [xq, xs, xz], [Fresh(layer + "_input_dq")]);
+
+            // Symmetric per-channel weights. 7-bit (reduce range) keeps AVX2's u8 x s8 pair sums (vpmaddubsw) inside int16.
+            var unsigned = format == Int8Weights.U8U8;
+            var qmax = format == Int8Weights.U8S8ReducedRange ? 63 : 127;
+            var perChannel = inChannels * kernel * kernel;
+            var wScale = new float[outChannels];
+            var wq = new byte[w.Data.Length];
+            var bq = new int[outChannels];
+            var bScale = new float[outChannels];
+            for (var c = 0; c < outChannels; c++)
+            {
+                var span = w.Data.AsSpan(c * perChannel, perChannel);
+                var maxAbs = 0f;
+                foreach (var v in span) maxAbs = Math.Max(maxAbs, Math.Abs(v));
+                wScale[c] = maxAbs > 0 ? maxAbs / qmax : 1f;
+                for (var i = 0; i < perChannel; i++)
+                {
+                    var q = (int)Math.Clamp(MathF.Round(span[i] / wScale[c]), -qmax, qmax);
+                    wq[c * perChannel + i] = unsigned ? (byte)(q + 128) : (byte)(sbyte)q;
+                }
+                bScale[c] = xScale * wScale[c];
+                bq[c] = (int)Math.Clamp(Math.Round(b.Data[c] / (double)bScale[c]), int.MinValue, int.MaxValue);
+            }
+            var wType = unsigned ? TensorProto.Types.DataType.Uint8 : TensorProto.Types.DataType.Int8;
+            var wName = IntegerConstant($"{layer}.weight_quantized", wType, [outChannels, inChannels, kernel, kernel], wq);
+            var ws = FloatConstant($"{layer}.weight_scale", [outChannels], wScale);
+            var wz = IntegerConstant($"{layer}.weight_zero_point", wType, [outChannels], Enumerable.Repeat(unsigned ? (byte)128 : (byte)0, outChannels).ToArray());
+            var wd = Node("DequantizeLinear", [wName, ws, wz], [Fresh(layer + "_weight_dq")], ("axis", 0L));
+            var bName = IntegerConstant($"{layer}.bias_quantized", TensorProto.Types.DataType.Int32, [outChannels], IntBytes(bq));
+            var bs = FloatConstant($"{layer}.bias_scale", [outChannels], bScale);
+            var bz = IntegerConstant($"{layer}.bias_zero_point", TensorProto.Types.DataType.Int32, [outChannels], new byte[4 * outChannels]);
+            var bd = Node("DequantizeLinear", [bName, bs, bz], [Fresh(layer + "_bias_dq")], ("axis", 0L));
+
+            long p = kernel / 2;
+            var y = Node("Conv", [xd, wd, bd], [Fresh(layer)],
+                ("kernel_shape", new long[] { kernel, kernel }), ("pads", new[] { p, p, p, p }), ("strides", new long[] { 1, 1 }));
+            var ys = FloatConstant($"{layer}.output_scale", [], [yScale]);
+            var yz = IntegerConstant($"{layer}.output_zero_point", TensorProto.Types.DataType.Uint8, [], [yZero]);
+            var yq = Node("QuantizeLinear", [y, ys, yz], [Fresh(layer + "_output_q")]);
+            return Node("DequantizeLinear", [yq, ys, yz], [Fresh(layer + "_output_dq")]);
+        }
+
+        private string IntegerConstant(string tensorName, TensorProto.Types.DataType type, long[] shape, byte[] raw)
+        {
+            var t = new TensorProto { Name = tensorName, DataType = (int)type, RawData = ByteString.CopyFrom(raw) };
+            t.Dims.AddRange(shape);
+            _graph.Initializer.Add(t);
+            return tensorName;
+        }
+
+        private static byte[] IntBytes(int[] values)
+        {
+            var bytes = new byte[values.Length * sizeof(int)];
+            Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length); // little-endian, as ONNX raw data
+            return bytes;
         }
 
         public string Gemm(string layer, string x, int inFeatures, int outFeatures)
@@ -291,5 +406,37 @@ public static class OnnxGraphWriter
                 },
             };
         }
+    }
+}
+
+/// <summary>How <see cref="OnnxGraphWriter.WriteQuantizedExpert"/> stores conv weights (activations are always uint8).</summary>
+public enum Int8Weights
+{
+    /// <summary>int8 weights in [-63, 63] (7 bits, ORT's reduce_range): no int16 saturation in AVX2's u8 x s8 kernels without VNNI.</summary>
+    U8S8ReducedRange,
+    /// <summary>int8 weights in [-127, 127]: full resolution, but AVX2 without VNNI can saturate int16 pair sums.</summary>
+    U8S8,
+    /// <summary>uint8 weights (zero point 128): ORT's alternative to reduce_range on non-VNNI CPUs.</summary>
+    U8U8,
+}
+
+/// <summary>Calibrated float range of one convolution's input and output (per tensor).</summary>
+public sealed record ConvActivationRange(float InputMin, float InputMax, float OutputMin, float OutputMax)
+{
+    internal void Validate(string layer)
+    {
+        if (!(float.IsFinite(InputMin) && float.IsFinite(InputMax) && float.IsFinite(OutputMin) && float.IsFinite(OutputMax))
+            || InputMin > InputMax || OutputMin > OutputMax)
+            throw new ArgumentException($"{layer}: activation range {this} must be finite with min <= max");
+    }
+
+    /// <summary>Asymmetric uint8 scale and zero point covering [min, max] widened to include 0 (so zero is exact, as ONNX requires).</summary>
+    public static (float Scale, byte ZeroPoint) Uint8(float min, float max)
+    {
+        var lo = Math.Min(min, 0f);
+        var hi = Math.Max(max, 0f);
+        var scale = (hi - lo) / 255f;
+        if (!(scale > 0)) return (1f, 0);
+        return (scale, (byte)Math.Clamp(MathF.Round(-lo / scale), 0, 255));
     }
 }

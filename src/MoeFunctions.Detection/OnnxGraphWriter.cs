@@ -14,7 +14,11 @@ public static class OnnxGraphWriter
 
     /// <param name="exposeBlocks">Also output each block's result ("block1".."block9", "pooled") so tests can check every layer.</param>
     internal static byte[] WriteExpert(IReadOnlyDictionary<string, NamedTensor> weights, bool exposeBlocks) =>
-        WriteLcnn(weights, exposeBlocks, "lcnn_expert", (g, n, x, inChannels, outChannels, kernel) => g.Conv($"conv{n}", x, inChannels, outChannels, kernel));
+        WriteLcnn(weights, exposeBlocks, "lcnn_expert", (g, n, x, inChannels, outChannels, kernel, pool) =>
+        {
+            x = g.Mfm(g.Conv($"conv{n}", x, inChannels, outChannels, kernel), axis: 1);
+            return pool ? g.MaxPool2(x) : x;
+        });
 
     /// <summary>
     /// The LCNN of <see cref="WriteExpert(IReadOnlyDictionary{string, NamedTensor})"/> with every Conv in QDQ form, which ONNX Runtime's
@@ -31,25 +35,27 @@ public static class OnnxGraphWriter
             if (!activationRanges.TryGetValue(n, out var r)) throw new ArgumentException($"no activation range for conv{n}", nameof(activationRanges));
             else r.Validate($"conv{n}");
         return WriteLcnn(weights, exposeBlocks: false, "lcnn_expert_int8",
-            (g, n, x, inChannels, outChannels, kernel) => g.QdqConv($"conv{n}", x, inChannels, outChannels, kernel, activationRanges[n], format));
+            (g, n, x, inChannels, outChannels, kernel, pool) => g.QdqConvMfm($"conv{n}", x, inChannels, outChannels, kernel, pool, activationRanges[n], format));
     }
 
     /// <summary>The float LCNN with each conv's input and output as extra outputs "conv{n}.input" / "conv{n}.output" (for calibration).</summary>
     internal static byte[] WriteCalibrationExpert(IReadOnlyDictionary<string, NamedTensor> weights) =>
-        WriteLcnn(weights, exposeBlocks: false, "lcnn_expert_calibration", (g, n, x, inChannels, outChannels, kernel) =>
+        WriteLcnn(weights, exposeBlocks: false, "lcnn_expert_calibration", (g, n, x, inChannels, outChannels, kernel, pool) =>
         {
             g.ExtraOutput(x, CalibrationInput(n));
             var y = g.Conv($"conv{n}", x, inChannels, outChannels, kernel);
             g.ExtraOutput(y, CalibrationOutput(n));
-            return y;
+            y = g.Mfm(y, axis: 1);
+            return pool ? g.MaxPool2(y) : y;
         });
 
     internal static string CalibrationInput(int conv) => $"conv{conv}.input";
     internal static string CalibrationOutput(int conv) => $"conv{conv}.output";
 
-    private delegate string ConvWriter(GraphBuilder g, int conv, string x, int inChannels, int outChannels, int kernel);
+    /// <summary>Writes conv n, its MFM and, if <paramref name="pool"/>, the 2x2 max pool after it; returns the last output.</summary>
+    private delegate string ConvWriter(GraphBuilder g, int conv, string x, int inChannels, int outChannels, int kernel, bool pool);
 
-    /// <summary>The LCNN layer sequence; <paramref name="conv"/> writes each convolution (float or QDQ).</summary>
+    /// <summary>The LCNN layer sequence; <paramref name="conv"/> writes each convolution with its MFM (float or QDQ).</summary>
     private static byte[] WriteLcnn(IReadOnlyDictionary<string, NamedTensor> weights, bool exposeBlocks, string graphName, ConvWriter conv)
     {
         var g = new GraphBuilder(weights, graphName);
@@ -60,9 +66,7 @@ public static class OnnxGraphWriter
         foreach (var n in ModelNames.LcnnConvs)
         {
             var spec = ModelNames.LcnnLayer(n);
-            x = conv(g, n, x, inChannels, spec.OutChannels, spec.Kernel);
-            x = g.Mfm(x, axis: 1);
-            if (spec.PoolAfter) x = g.MaxPool2(x);
+            x = conv(g, n, x, inChannels, spec.OutChannels, spec.Kernel, spec.PoolAfter);
             if (ModelNames.LcnnBatchNorms.Contains(n)) x = g.BatchNorm($"bn{n}", x, spec.OutChannels / 2, spatial: true);
             inChannels = spec.OutChannels / 2;
             block++;
@@ -239,10 +243,12 @@ public static class OnnxGraphWriter
         }
 
         /// <summary>
-        /// Conv in QDQ form (see <see cref="WriteQuantizedExpert"/>): Q/DQ on the input, int8 (or uint8, zero point 128) weights per
-        /// output channel, int32 bias at scale x_scale * w_scale, Q/DQ on the output.
+        /// Conv and MFM with the conv in QDQ form (see <see cref="WriteQuantizedExpert"/>): Q/DQ on the input, int8 (or uint8, zero
+        /// point 128) weights per output channel, int32 bias at scale x_scale * w_scale, Q/DQ on the output. The conv is written as
+        /// two convs, one per MFM half, whose outputs meet in an element-wise Max: ONNX Runtime runs QLinearConv channels-last, where a
+        /// Split along the channels costs as much as the convolution itself (measured, docs/benchmarks.md "INT8 weights").
         /// </summary>
-        public string QdqConv(string layer, string x, int inChannels, int outChannels, int kernel, ConvActivationRange range, Int8Weights format)
+        public string QdqConvMfm(string layer, string x, int inChannels, int outChannels, int kernel, bool pool, ConvActivationRange range, Int8Weights format)
         {
             var w = Checked($"{layer}.weight", outChannels, inChannels, kernel, kernel);
             var b = Checked($"{layer}.bias", outChannels);
@@ -251,47 +257,71 @@ public static class OnnxGraphWriter
             var xs = FloatConstant($"{layer}.input_scale", [], [xScale]);
             var xz = IntegerConstant($"{layer}.input_zero_point", TensorProto.Types.DataType.Uint8, [], [xZero]);
             var xq = Node("QuantizeLinear", [x, xs, xz], [Fresh(layer + "_input_q")]);
-            var xd = Node("DequantizeLinear", [xq, xs, xz], [Fresh(layer + "_input_dq")]);
+            // Both halves share the output scale (the whole conv's range), so the Max compares like with like.
+            var ys = FloatConstant($"{layer}.output_scale", [], [yScale]);
+            var yz = IntegerConstant($"{layer}.output_zero_point", TensorProto.Types.DataType.Uint8, [], [yZero]);
+            var half = outChannels / 2;
+            var halves = new string[2];
+            for (var h = 0; h < 2; h++)
+            {
+                var part = $"{layer}.half{h}";
+                // One DQ per consumer: ORT fuses a DQ -> Conv -> Q group only when the DQ feeds that conv alone.
+                var xd = Node("DequantizeLinear", [xq, xs, xz], [Fresh(part + "_input_dq")]);
+                var wd = QuantizedWeight(part, w.Data.AsSpan(h * half * inChannels * kernel * kernel, half * inChannels * kernel * kernel), half, inChannels, kernel, format, out var wScale);
+                var bd = QuantizedBias(part, b.Data.AsSpan(h * half, half), xScale, wScale);
+                long p = kernel / 2;
+                var y = Node("Conv", [xd, wd, bd], [Fresh(part)],
+                    ("kernel_shape", new long[] { kernel, kernel }), ("pads", new[] { p, p, p, p }), ("strides", new long[] { 1, 1 }));
+                var yq = Node("QuantizeLinear", [y, ys, yz], [Fresh(part + "_output_q")]);
+                halves[h] = yq;
+            }
+            // MFM and max pool on the uint8 values (one scale, so the order is the float one), then one DQ on a quarter of the data.
+            var y8 = Node("Max", halves, [Fresh(layer + "_mfm_q")]);
+            if (pool) y8 = MaxPool2(y8);
+            return Node("DequantizeLinear", [y8, ys, yz], [Fresh(layer + "_mfm")]);
+        }
 
-            // Symmetric per-channel weights. 7-bit (reduce range) keeps AVX2's u8 x s8 pair sums (vpmaddubsw) inside int16.
+        /// <summary>Symmetric per-output-channel weights. 7-bit (reduce range) keeps AVX2's u8 x s8 pair sums (vpmaddubsw) inside int16.</summary>
+        private string QuantizedWeight(string part, ReadOnlySpan<float> w, int outChannels, int inChannels, int kernel, Int8Weights format, out float[] scale)
+        {
             var unsigned = format == Int8Weights.U8U8;
             var qmax = format == Int8Weights.U8S8ReducedRange ? 63 : 127;
             var perChannel = inChannels * kernel * kernel;
-            var wScale = new float[outChannels];
-            var wq = new byte[w.Data.Length];
-            var bq = new int[outChannels];
-            var bScale = new float[outChannels];
+            scale = new float[outChannels];
+            var wq = new byte[w.Length];
             for (var c = 0; c < outChannels; c++)
             {
-                var span = w.Data.AsSpan(c * perChannel, perChannel);
+                var channel = w.Slice(c * perChannel, perChannel);
                 var maxAbs = 0f;
-                foreach (var v in span) maxAbs = Math.Max(maxAbs, Math.Abs(v));
-                wScale[c] = maxAbs > 0 ? maxAbs / qmax : 1f;
+                foreach (var v in channel) maxAbs = Math.Max(maxAbs, Math.Abs(v));
+                scale[c] = maxAbs > 0 ? maxAbs / qmax : 1f;
                 for (var i = 0; i < perChannel; i++)
                 {
-                    var q = (int)Math.Clamp(MathF.Round(span[i] / wScale[c]), -qmax, qmax);
+                    var q = (int)Math.Clamp(MathF.Round(channel[i] / scale[c]), -qmax, qmax);
                     wq[c * perChannel + i] = unsigned ? (byte)(q + 128) : (byte)(sbyte)q;
                 }
-                bScale[c] = xScale * wScale[c];
-                bq[c] = (int)Math.Clamp(Math.Round(b.Data[c] / (double)bScale[c]), int.MinValue, int.MaxValue);
             }
-            var wType = unsigned ? TensorProto.Types.DataType.Uint8 : TensorProto.Types.DataType.Int8;
-            var wName = IntegerConstant($"{layer}.weight_quantized", wType, [outChannels, inChannels, kernel, kernel], wq);
-            var ws = FloatConstant($"{layer}.weight_scale", [outChannels], wScale);
-            var wz = IntegerConstant($"{layer}.weight_zero_point", wType, [outChannels], Enumerable.Repeat(unsigned ? (byte)128 : (byte)0, outChannels).ToArray());
-            var wd = Node("DequantizeLinear", [wName, ws, wz], [Fresh(layer + "_weight_dq")], ("axis", 0L));
-            var bName = IntegerConstant($"{layer}.bias_quantized", TensorProto.Types.DataType.Int32, [outChannels], IntBytes(bq));
-            var bs = FloatConstant($"{layer}.bias_scale", [outChannels], bScale);
-            var bz = IntegerConstant($"{layer}.bias_zero_point", TensorProto.Types.DataType.Int32, [outChannels], new byte[4 * outChannels]);
-            var bd = Node("DequantizeLinear", [bName, bs, bz], [Fresh(layer + "_bias_dq")], ("axis", 0L));
+            var type = unsigned ? TensorProto.Types.DataType.Uint8 : TensorProto.Types.DataType.Int8;
+            var name = IntegerConstant($"{part}.weight_quantized", type, [outChannels, inChannels, kernel, kernel], wq);
+            var s = FloatConstant($"{part}.weight_scale", [outChannels], scale);
+            var z = IntegerConstant($"{part}.weight_zero_point", type, [outChannels], Enumerable.Repeat(unsigned ? (byte)128 : (byte)0, outChannels).ToArray());
+            return Node("DequantizeLinear", [name, s, z], [Fresh(part + "_weight_dq")], ("axis", 0L));
+        }
 
-            long p = kernel / 2;
-            var y = Node("Conv", [xd, wd, bd], [Fresh(layer)],
-                ("kernel_shape", new long[] { kernel, kernel }), ("pads", new[] { p, p, p, p }), ("strides", new long[] { 1, 1 }));
-            var ys = FloatConstant($"{layer}.output_scale", [], [yScale]);
-            var yz = IntegerConstant($"{layer}.output_zero_point", TensorProto.Types.DataType.Uint8, [], [yZero]);
-            var yq = Node("QuantizeLinear", [y, ys, yz], [Fresh(layer + "_output_q")]);
-            return Node("DequantizeLinear", [yq, ys, yz], [Fresh(layer + "_output_dq")]);
+        /// <summary>int32 bias at scale input scale x weight scale, zero point 0 (what QLinearConv adds to its accumulators).</summary>
+        private string QuantizedBias(string part, ReadOnlySpan<float> bias, float xScale, float[] wScale)
+        {
+            var scale = new float[bias.Length];
+            var q = new int[bias.Length];
+            for (var c = 0; c < bias.Length; c++)
+            {
+                scale[c] = xScale * wScale[c];
+                q[c] = (int)Math.Clamp(Math.Round(bias[c] / (double)scale[c]), int.MinValue, int.MaxValue);
+            }
+            var name = IntegerConstant($"{part}.bias_quantized", TensorProto.Types.DataType.Int32, [bias.Length], IntBytes(q));
+            var s = FloatConstant($"{part}.bias_scale", [bias.Length], scale);
+            var z = IntegerConstant($"{part}.bias_zero_point", TensorProto.Types.DataType.Int32, [bias.Length], new byte[4 * bias.Length]);
+            return Node("DequantizeLinear", [name, s, z], [Fresh(part + "_bias_dq")], ("axis", 0L));
         }
 
         private string IntegerConstant(string tensorName, TensorProto.Types.DataType type, long[] shape, byte[] raw)

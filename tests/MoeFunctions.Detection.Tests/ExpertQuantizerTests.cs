@@ -78,19 +78,20 @@ public sealed class ExpertQuantizerTests(QuantizerFixture data, ITestOutputHelpe
         output.WriteLine($"{format}: {string.Join(", ", nodes.GroupBy(n => n.OpType).Select(g => $"{g.Key} x{g.Count()}"))}");
         foreach (var n in nodes.Where(n => n.OpType.Contains("Conv") && n.OpType != "QLinearConv"))
             output.WriteLine($"  left float: {n.Domain}:{n.OpType} {n.Name} ({string.Join(", ", n.Input)})");
-        Assert.Equal(ModelNames.LcnnConvs.Length, nodes.Count(n => n.OpType == "QLinearConv"));
-        // What is left of the Q/DQ pairs: one QuantizeLinear before and one DequantizeLinear after each QLinearConv. A weight or
-        // input DequantizeLinear feeding a float Conv (not fused, slower than FP32) would show up here.
-        // ORT runs QLinearConv in NHWC, so a Transpose of the uint8 tensor may sit in between.
+        Assert.Equal(2 * ModelNames.LcnnConvs.Length, nodes.Count(n => n.OpType == "QLinearConv")); // one per MFM half
+        // What is left of the Q/DQ pairs: a QuantizeLinear before each conv and one DequantizeLinear after each MFM (+ pool), which
+        // run on the uint8 QLinearConv outputs. A weight or input DequantizeLinear feeding a float Conv (not fused, slower than
+        // FP32) would show up here.
         var producers = nodes.SelectMany(n => n.Output.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
-        string Source(string value)
-        {
-            while (producers.TryGetValue(value, out var p) && p.OpType == "Transpose") value = p.Input[0];
-            return producers.TryGetValue(value, out var q) ? q.OpType : "graph input";
-        }
-        Assert.All(nodes.Where(n => n.OpType == "DequantizeLinear"), n => Assert.Equal("QLinearConv", Source(n.Input[0])));
+        string[] passThrough = ["Transpose", "Reshape", "Max", "MaxPool", "NhwcMaxPool"]; // ORT moves DQ past data movement
+        IEnumerable<string> Sources(string value) =>
+            !producers.TryGetValue(value, out var p) ? ["graph input"]
+            : passThrough.Contains(p.OpType) ? p.Input.Take(p.OpType == "Max" ? p.Input.Count : 1).SelectMany(Sources)
+            : [p.OpType];
+        Assert.All(nodes.Where(n => n.OpType == "DequantizeLinear"), n => Assert.All(Sources(n.Input[0]), s => Assert.Equal("QLinearConv", s)));
+        Assert.Equal(ModelNames.LcnnConvs.Length, nodes.Count(n => n.OpType == "DequantizeLinear"));
         Assert.All(nodes.Where(n => n.OpType.EndsWith("Conv", StringComparison.Ordinal) && n.OpType != "QLinearConv"),
-            n => Assert.DoesNotContain(n.Input, i => Source(i) == "DequantizeLinear"));
+            n => Assert.DoesNotContain(n.Input, i => Sources(i).Contains("DequantizeLinear")));
     }
 
     [Theory]

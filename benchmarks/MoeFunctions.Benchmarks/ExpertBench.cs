@@ -18,7 +18,8 @@ public static class ExpertBench
 
         if (options.LeversOnly)
         {
-            RunLevers(options, report, log, model, features);
+            RunLevers(options, report, log, weights, model, features);
+            Int8Bench.RunAccuracy(options, report, log); // the INT8 lever's verdict needs its accuracy change
             return;
         }
         using var ort = new OrtExpert(model, ScannerSettings());
@@ -51,7 +52,8 @@ public static class ExpertBench
         }
         finally { torch?.Dispose(); }
 
-        RunLevers(options, report, log, model, features);
+        RunLevers(options, report, log, weights, model, features);
+        Int8Bench.RunAccuracy(options, report, log);
     }
 
     /// <summary>What MoeScorer uses: every graph optimisation, no memory pattern, the default thread count (its shared arena and runs of
@@ -66,42 +68,45 @@ public static class ExpertBench
         return s;
     }
 
-    private static void RunLevers(BenchOptions options, BenchReport report, TextWriter log, byte[] model, float[] features)
+    private static void RunLevers(BenchOptions options, BenchReport report, TextWriter log, IReadOnlyDictionary<string, NamedTensor> weights, byte[] model, float[] features)
     {
         var batch = options.LeverBatch;
         var cores = Environment.ProcessorCount;
         // Split > 0: the candidate feeds the same windows in runs of that many (MoeScorer's ExpertBatch), the memory lever.
-        var attempts = new List<(string Lever, string Setting, Func<SessionOptions> Make, int Split)>
+        // Model: another graph of the same weights run with the scanner's settings (null: the FP32 graph).
+        var attempts = new List<(string Lever, string Setting, Func<SessionOptions> Make, int Split, byte[]? Model)>
         {
-            ("graph optimisation", "ORT_DISABLE_ALL", () => Scanner(s => s.GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL), 0),
-            ("graph optimisation", "ORT_ENABLE_BASIC", () => Scanner(s => s.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC), 0),
-            ("graph optimisation", "ORT_ENABLE_EXTENDED", () => Scanner(s => s.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED), 0),
-            ("intra-op threads", "1", () => Scanner(s => s.IntraOpNumThreads = 1), 0),
-            ("intra-op threads", $"{cores} (= cores)", () => Scanner(s => s.IntraOpNumThreads = cores), 0),
+            ("graph optimisation", "ORT_DISABLE_ALL", () => Scanner(s => s.GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL), 0, null),
+            ("graph optimisation", "ORT_ENABLE_BASIC", () => Scanner(s => s.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC), 0, null),
+            ("graph optimisation", "ORT_ENABLE_EXTENDED", () => Scanner(s => s.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED), 0, null),
+            ("intra-op threads", "1", () => Scanner(s => s.IntraOpNumThreads = 1), 0, null),
+            ("intra-op threads", $"{cores} (= cores)", () => Scanner(s => s.IntraOpNumThreads = cores), 0, null),
             ("intra-op threads", $"{cores} + no spinning", () => Scanner(s =>
             {
                 s.IntraOpNumThreads = cores;
                 s.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-            }), 0),
+            }), 0, null),
             ("inter-op", $"ORT_PARALLEL, {cores} inter-op threads", () => Scanner(s =>
             {
                 s.ExecutionMode = ExecutionMode.ORT_PARALLEL;
                 s.InterOpNumThreads = cores;
-            }), 0),
+            }), 0, null),
             // Split > 0: the same windows in session runs of that many (MoeScorer's ExpertBatch). Smallest first: the small
             // mode (batch 4) keeps only the first attempt of each lever, and it must still split.
-            ("expert batch (memory)", "runs of 1 window", ScannerSettings, 1),
-            ("expert batch (memory)", $"runs of {MoeScorer.DefaultExpertBatch} windows (the scanner's)", ScannerSettings, MoeScorer.DefaultExpertBatch),
-            ("expert batch (memory)", $"runs of {2 * MoeScorer.DefaultExpertBatch} windows", ScannerSettings, 2 * MoeScorer.DefaultExpertBatch),
-            ("CPU arena (memory)", "off", () => Scanner(s => s.EnableCpuMemArena = false), 0),
-            ("memory pattern (memory)", "on (the scanner's is off)", () => Scanner(s => s.EnableMemoryPattern = true), 0),
+            ("expert batch (memory)", "runs of 1 window", ScannerSettings, 1, null),
+            ("expert batch (memory)", $"runs of {MoeScorer.DefaultExpertBatch} windows (the scanner's)", ScannerSettings, MoeScorer.DefaultExpertBatch, null),
+            ("expert batch (memory)", $"runs of {2 * MoeScorer.DefaultExpertBatch} windows", ScannerSettings, 2 * MoeScorer.DefaultExpertBatch, null),
+            ("CPU arena (memory)", "off", () => Scanner(s => s.EnableCpuMemArena = false), 0, null),
+            ("memory pattern (memory)", "on (the scanner's is off)", () => Scanner(s => s.EnableMemoryPattern = true), 0, null),
         };
+        foreach (var (setting, quantized) in Int8Bench.LeverModels(weights, features, options.Small))
+            attempts.Add((Int8Bench.Lever, setting, ScannerSettings, 0, quantized));
         if (options.Small) attempts = attempts.GroupBy(a => a.Lever).Select(g => g.First()).ToList();
         using var baseline = new OrtExpert(model, ScannerSettings());
         baseline.Run(features, batch);
-        foreach (var (lever, setting, make, split) in attempts)
+        foreach (var (lever, setting, make, split, candidateModel) in attempts)
         {
-            using var candidate = new OrtExpert(model, make());
+            using var candidate = new OrtExpert(candidateModel ?? model, make());
             var runs = split > 0 ? Math.Min(split, batch) : batch;
             candidate.Run(features, batch, runs);
             var b = new Throughput();

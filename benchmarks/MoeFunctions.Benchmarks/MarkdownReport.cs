@@ -95,11 +95,13 @@ public static class MarkdownReport
         L("| lever | setting | windows/s | scanner's settings (windows/s) | relative | kept |");
         L("| --- | --- | ---: | ---: | ---: | --- |");
         foreach (var v in r.Levers)
-            L($"| {v.Lever} | {v.Setting} | {F(v.WindowsPerSecond)} | {F(v.BaselineWindowsPerSecond)} | {F(v.Relative, "F2")}x | {Kept(v)} |");
+            L($"| {v.Lever} | {v.Setting} | {F(v.WindowsPerSecond)} | {F(v.BaselineWindowsPerSecond)} | {F(v.Relative, "F2")}x | {Kept(v, r)} |");
         L();
         L("The \"(memory)\" levers trade speed for peak memory; docs/benchmarks.md \"Memory levers\" has what each saves.");
-        L("Batching is the batch-size column above. Not tried in this build: FP16 or INT8 weights (needs a trained bundle to measure the accuracy change) and fusing the front end into the graph.");
+        L("Batching is the batch-size column above. Not tried in this build: FP16 weights (this CPU has AVX2 but no AVX-512 FP16 or AMX, so ONNX Runtime's CPU provider " +
+          "would convert FP16 back to FP32 around each op: no fast path) and fusing the front end into the graph.");
         L();
+        RenderInt8(r, L, F);
 
         L("## 2. Routing (MoeScorer on the corpus dev split)");
         L();
@@ -179,9 +181,50 @@ public static class MarkdownReport
         File.WriteAllText(path, KeepHandWritten(Render(report), previous));
     }
 
-    private static string Kept(LeverRow v) =>
-        v.Setting.Contains("(the scanner's)") ? "yes: the scanner's setting, for memory"
-        : v.Relative > 1.10 ? "candidate (>10 % faster here; confirm on a quiet machine)" : "no";
+    private static string Kept(LeverRow v, BenchReport r)
+    {
+        if (v.Lever == Int8Bench.Lever) return Int8Verdict(v, r.Int8.FirstOrDefault(a => v.Setting.StartsWith(a.Format, StringComparison.Ordinal)));
+        return v.Setting.Contains("(the scanner's)") ? "yes: the scanner's setting, for memory"
+            : v.Relative > 1.10 ? "candidate (>10 % faster here; confirm on a quiet machine)" : "no";
+    }
+
+    /// <summary>Kept only if at least <see cref="Int8Bench.KeepSpeedup"/> faster and no expert's own-domain EER worse by more than <see cref="Int8Bench.KeepEerPoints"/> points.</summary>
+    private static string Int8Verdict(LeverRow v, Int8Accuracy? accuracy)
+    {
+        var fast = v.Relative >= Int8Bench.KeepSpeedup;
+        if (accuracy is null) return fast ? "candidate (accuracy not measured in this run)" : $"no (under {Int8Bench.KeepSpeedup:F1}x)";
+        var measured = accuracy.Experts.Where(x => !double.IsNaN(x.EerChangePoints)).ToList();
+        var worst = measured.Count == 0 ? double.NaN : measured.Max(x => x.EerChangePoints);
+        var accurate = measured.Count == accuracy.Experts.Count && worst <= Int8Bench.KeepEerPoints;
+        var eer = double.IsNaN(worst) ? "EER change not measured" : $"worst own-domain EER change {worst.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture)} points";
+        return fast && accurate ? $"candidate: {eer} (see INT8 weights)" : $"no ({(fast ? "" : $"under {Int8Bench.KeepSpeedup:F1}x; ")}{eer})";
+    }
+
+    private static void RenderInt8(BenchReport r, Action<string> L, Func<double, string, string> F)
+    {
+        L("### INT8 weights");
+        L("");
+        L($"`ExpertQuantizer` calibrates each conv's input and output range (per-tensor min/max) and `OnnxGraphWriter.WriteQuantizedExpert` writes every conv in " +
+          "QDQ form (uint8 activations, per-channel 8-bit weights, int32 bias), which ONNX Runtime fuses into QLinearConv (checked in ExpertQuantizerTests); " +
+          "MFM, pooling, batch norm and the dense layers stay FP32. The levers table has the speed (calibrated on random features there: speed does not depend " +
+          $"on the values). Verdict rule: kept if at least {F(Int8Bench.KeepSpeedup, "F1")}x faster and no expert's own-domain DEV EER worse by more than {F(Int8Bench.KeepEerPoints, "F1")} points.");
+        L("");
+        L(r.Int8Note);
+        L("");
+        if (r.Int8.Count == 0) return;
+        L("| weights | expert | own-domain DEV files (windows) | EER FP32 | EER INT8 | change (points) | max abs P(bona fide) change, all windows |");
+        L("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        string E(double v) => double.IsNaN(v) ? "-" : F(100 * v, "F2") + " %";
+        foreach (var a in r.Int8)
+        {
+            foreach (var x in a.Experts)
+                L($"| {a.Format} | {x.Expert} ({x.Domain}) | {x.Files} ({x.Windows}) | {E(x.Fp32Eer)} | {E(x.Int8Eer)} | " +
+                  $"{(double.IsNaN(x.EerChangePoints) ? "-" : x.EerChangePoints.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture))} | {F(x.MaxBonafideDifference, "G3")} |");
+            L($"| {a.Format} | dense MoE, enhanced gate, pooled | {a.PooledFiles} | {E(a.PooledFp32Eer)} | {E(a.PooledInt8Eer)} | " +
+              $"{(double.IsNaN(a.PooledFp32Eer - a.PooledInt8Eer) ? "-" : (100 * (a.PooledInt8Eer - a.PooledFp32Eer)).ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture))} | {F(a.MaxFusedBonafideDifference, "G3")} (fused) |");
+        }
+        L("");
+    }
 
     private static string Status(bool met, string howFar) => met ? "**met**" : $"**missed** ({howFar})";
 

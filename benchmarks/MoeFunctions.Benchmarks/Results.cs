@@ -28,6 +28,18 @@ public sealed record EndToEndRow(string Input, double AudioSeconds, double WallS
     public double RealTime => WallSeconds > 0 ? AudioSeconds / WallSeconds : 0;
 }
 
+/// <summary>One expert's accuracy with FP32 and INT8 weights on its own domain's DEV files.</summary>
+/// <param name="MaxBonafideDifference">Largest |P(bona fide)| change of this expert over every scored window (all domains).</param>
+public sealed record Int8ExpertRow(string Expert, string Domain, int Files, int Windows, double Fp32Eer, double Int8Eer, double MaxBonafideDifference)
+{
+    /// <summary>INT8 minus FP32, in EER points (percent).</summary>
+    public double EerChangePoints => 100 * (Int8Eer - Fp32Eer);
+}
+
+/// <summary>The accuracy side of the INT8 lever for one weight format: per expert, and the dense enhanced-gate MoE pooled over the DEV files.</summary>
+public sealed record Int8Accuracy(string Format, IReadOnlyList<Int8ExpertRow> Experts, double PooledFp32Eer, double PooledInt8Eer, int PooledFiles,
+                                  double MaxBonafideDifference, double MaxFusedBonafideDifference);
+
 public sealed class BenchReport
 {
     public required Machine Machine { get; init; }
@@ -40,6 +52,9 @@ public sealed class BenchReport
     public List<ExpertRow> Expert { get; } = [];
     public string TorchNote { get; set; } = "";
     public List<LeverRow> Levers { get; } = [];
+    /// <summary>INT8 accuracy per weight format (the first is the format the levers table's first INT8 row uses).</summary>
+    public List<Int8Accuracy> Int8 { get; } = [];
+    public string Int8Note { get; set; } = "";
     public List<RoutingRow> Routing { get; } = [];
     public string RoutingNote { get; set; } = "";
     public List<DecodeRow> Decoding { get; } = [];

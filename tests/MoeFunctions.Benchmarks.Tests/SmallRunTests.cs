@@ -22,9 +22,28 @@ public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunF
     [Fact]
     public void Each_lever_kind_was_tried_against_the_scanner_settings()
     {
-        Assert.Equal(["graph optimisation", "intra-op threads", "inter-op", "expert batch (memory)", "CPU arena (memory)", "memory pattern (memory)"],
-            R.Levers.Select(l => l.Lever));
+        Assert.Equal(["graph optimisation", "intra-op threads", "inter-op", "expert batch (memory)", "CPU arena (memory)", "memory pattern (memory)",
+            "weights: INT8 (QDQ -> QLinearConv)"], R.Levers.Select(l => l.Lever));
         Assert.All(R.Levers, l => Assert.True(l.WindowsPerSecond > 0 && l.BaselineWindowsPerSecond > 0 && l.Relative > 0));
+    }
+
+    [Fact]
+    public void Int8_accuracy_compared_fp32_and_int8_experts_on_the_dev_files()
+    {
+        var a = Assert.Single(R.Int8); // the small mode measures the recommended format only
+        Assert.Equal(Int8Bench.Describe(MoeFunctions.Detection.Int8Weights.U8S8ReducedRange), a.Format);
+        Assert.Equal(4, a.Experts.Count);
+        var d1 = a.Experts.Single(x => x.Domain == "D1"); // the small corpus has D1 dev files only
+        Assert.Equal(2, d1.Files);
+        Assert.InRange(d1.Fp32Eer, 0, 1);
+        Assert.InRange(d1.Int8Eer, 0, 1);
+        Assert.All(a.Experts, x => Assert.True(x.MaxBonafideDifference > 0, $"{x.Expert}: INT8 gave FP32's exact probabilities"));
+        Assert.True(a.MaxFusedBonafideDifference > 0);
+        Assert.Equal(2, a.PooledFiles);
+        Assert.InRange(a.PooledInt8Eer, 0, 1);
+        Assert.Contains("TRAIN files", R.Int8Note);
+        Assert.Contains("### INT8 weights", run.Markdown);
+        Assert.Contains($"| {a.Format} | dense MoE, enhanced gate, pooled | 2 |", run.Markdown);
     }
 
     [Fact]

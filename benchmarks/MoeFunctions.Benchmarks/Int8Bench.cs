@@ -12,6 +12,9 @@ public static class Int8Bench
 {
     public const string Lever = "weights: INT8 (QDQ -> QLinearConv)";
 
+    /// <summary>Interleaved rounds of the INT8 lever rows (the other levers run two).</summary>
+    public const int SpeedRounds = 10;
+
     /// <summary>The verdict rule of the lever: at least this much faster than FP32 at batch 32 ...</summary>
     public const double KeepSpeedup = 1.3;
     /// <summary>... with no expert's own-domain DEV EER worse by more than this many points.</summary>

@@ -206,7 +206,8 @@ public static class MarkdownReport
         L("");
         L($"`ExpertQuantizer` calibrates each conv's input and output range (per-tensor min/max) and `OnnxGraphWriter.WriteQuantizedExpert` writes every conv in " +
           "QDQ form (uint8 activations, per-channel 8-bit weights, int32 bias), which ONNX Runtime fuses into QLinearConv (checked in ExpertQuantizerTests); " +
-          "MFM, pooling, batch norm and the dense layers stay FP32. The levers table has the speed (calibrated on random features there: speed does not depend " +
+          "each conv is written as two (one per MFM half) so the MFM and the max pool run on uint8; batch norm and the dense layers stay FP32. " +
+          $"The levers table has the speed ({Int8Bench.SpeedRounds} interleaved rounds instead of two; calibrated on random features there: speed does not depend " +
           $"on the values). Verdict rule: kept if at least {F(Int8Bench.KeepSpeedup, "F1")}x faster and no expert's own-domain DEV EER worse by more than {F(Int8Bench.KeepEerPoints, "F1")} points.");
         L("");
         L(r.Int8Note);

@@ -22,10 +22,11 @@ public static class OnnxGraphWriter
 
     /// <summary>
     /// The LCNN of <see cref="WriteExpert(IReadOnlyDictionary{string, NamedTensor})"/> with every Conv in QDQ form, which ONNX Runtime's
-    /// graph optimiser (ORT_ENABLE_BASIC and up) fuses into QLinearConv: the conv input QuantizeLinear -> DequantizeLinear (uint8, per-tensor,
-    /// from <paramref name="activationRanges"/>), the weight stored as 8-bit integers -> DequantizeLinear (per output channel, axis 0),
-    /// the bias as int32 with scale = input scale x weight scale, and QuantizeLinear -> DequantizeLinear on the conv output (ORT fuses
-    /// only with that output Q). MFM, pooling, batch norm and the dense layers stay float. Inputs and outputs are WriteExpert's.
+    /// graph optimiser (the scanner's ORT_ENABLE_ALL) fuses into QLinearConv: the conv input QuantizeLinear -> DequantizeLinear (uint8,
+    /// per-tensor, from <paramref name="activationRanges"/>), the weight stored as 8-bit integers -> DequantizeLinear (per output channel,
+    /// axis 0), the bias as int32 with scale = input scale x weight scale, and QuantizeLinear on the conv output (ORT fuses only with it).
+    /// Each conv is written as two, one per MFM half; the MFM's Max and the max pool after it run on the uint8 outputs, then one
+    /// DequantizeLinear returns to float. Batch norms and the dense layers stay float. Inputs and outputs are WriteExpert's.
     /// </summary>
     /// <param name="activationRanges">Calibrated float range of each conv's input and output, keyed by conv number (<see cref="ModelNames.LcnnConvs"/>).</param>
     public static byte[] WriteQuantizedExpert(IReadOnlyDictionary<string, NamedTensor> weights,

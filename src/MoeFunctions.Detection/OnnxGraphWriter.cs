@@ -29,14 +29,19 @@ public static class OnnxGraphWriter
     /// DequantizeLinear returns to float. Batch norms and the dense layers stay float. Inputs and outputs are WriteExpert's.
     /// </summary>
     /// <param name="activationRanges">Calibrated float range of each conv's input and output, keyed by conv number (<see cref="ModelNames.LcnnConvs"/>).</param>
+    /// <param name="quantizeFirstConv">Also quantize conv1. Off by default: with one input channel (K = 25) its QLinearConv ran about
+    /// twice as slow as the FP32 conv here (profiled), so conv1 stays FP32 (see FloatConvMfm).</param>
     public static byte[] WriteQuantizedExpert(IReadOnlyDictionary<string, NamedTensor> weights,
-        IReadOnlyDictionary<int, ConvActivationRange> activationRanges, Int8Weights format = Int8Weights.U8S8ReducedRange)
+        IReadOnlyDictionary<int, ConvActivationRange> activationRanges, Int8Weights format = Int8Weights.U8S8ReducedRange, bool quantizeFirstConv = false)
     {
-        foreach (var n in ModelNames.LcnnConvs)
+        var first = ModelNames.LcnnConvs[0];
+        foreach (var n in ModelNames.LcnnConvs.Where(n => quantizeFirstConv || n != first))
             if (!activationRanges.TryGetValue(n, out var r)) throw new ArgumentException($"no activation range for conv{n}", nameof(activationRanges));
             else r.Validate($"conv{n}");
-        return WriteLcnn(weights, exposeBlocks: false, "lcnn_expert_int8",
-            (g, n, x, inChannels, outChannels, kernel, pool) => g.QdqConvMfm($"conv{n}", x, inChannels, outChannels, kernel, pool, activationRanges[n], format));
+        return WriteLcnn(weights, exposeBlocks: false, "lcnn_expert_int8", (g, n, x, inChannels, outChannels, kernel, pool) =>
+            n == first && !quantizeFirstConv
+                ? g.FloatConvMfm($"conv{n}", x, inChannels, outChannels, kernel, pool)
+                : g.QdqConvMfm($"conv{n}", x, inChannels, outChannels, kernel, pool, activationRanges[n], format));
     }
 
     /// <summary>The float LCNN with each conv's input and output as extra outputs "conv{n}.input" / "conv{n}.output" (for calibration).</summary>
@@ -280,6 +285,38 @@ public static class OnnxGraphWriter
             var y8 = Node("Max", halves, [Fresh(layer + "_mfm_q")]);
             if (pool) y8 = MaxPool2(y8);
             return Node("DequantizeLinear", [y8, ys, yz], [Fresh(layer + "_mfm")]);
+        }
+
+        /// <summary>
+        /// FP32 conv and MFM without a channel Split: max(a, b) = b + Relu(a - b), where a - b is one conv with weights Wa - Wb.
+        /// ORT's channel-blocked (NCHWc) kernels fuse the Relu and the Add into the convs and keep the following max pool blocked
+        /// too; a Split or a Max forces reorders of the network's largest map (profiled).
+        /// </summary>
+        public string FloatConvMfm(string layer, string x, int inChannels, int outChannels, int kernel, bool pool)
+        {
+            var w = Checked($"{layer}.weight", outChannels, inChannels, kernel, kernel);
+            var b = Checked($"{layer}.bias", outChannels);
+            var half = outChannels / 2;
+            var size = half * inChannels * kernel * kernel;
+            var wDiff = new float[size];
+            var bDiff = new float[half];
+            var scale = pool ? 0.5f : 1f; // see the Mul after the pool
+            var wSecond = new float[size];
+            var bSecond = new float[half];
+            for (var i = 0; i < size; i++) (wDiff[i], wSecond[i]) = (scale * (w.Data[i] - w.Data[size + i]), scale * w.Data[size + i]);
+            for (var c = 0; c < half; c++) (bDiff[c], bSecond[c]) = (scale * (b.Data[c] - b.Data[half + c]), scale * b.Data[half + c]);
+            long p = kernel / 2;
+            (string, object)[] attributes = [("kernel_shape", new long[] { kernel, kernel }), ("pads", new[] { p, p, p, p }), ("strides", new long[] { 1, 1 })];
+            var diff = Node("Conv", [x, FloatConstant($"{layer}.diff.weight", [half, inChannels, kernel, kernel], wDiff),
+                FloatConstant($"{layer}.diff.bias", [half], bDiff)], [Fresh(layer + "_diff")], attributes);
+            var second = Node("Conv", [x, FloatConstant($"{layer}.half1.weight", [half, inChannels, kernel, kernel], wSecond),
+                FloatConstant($"{layer}.half1.bias", [half], bSecond)], [Fresh(layer + "_half1")], attributes);
+            var y = Node("Add", [second, Node("Relu", [diff], [Fresh(layer + "_relu")])], [Fresh(layer + "_mfm")]);
+            if (!pool) return y;
+            // The convs above use halved weights and this Mul restores the scale (both exact in binary floating point). Without an
+            // arithmetic op here, ORT's QDQ propagation moves the next conv's QuantizeLinear above the pool, whose uint8 NCHW
+            // kernel then costs 20x the blocked float pool (profiled).
+            return Node("Mul", [MaxPool2(y), FloatConstant($"{layer}.unhalve", [], [2f])], [Fresh(layer + "_pool")]);
         }
 
         /// <summary>Symmetric per-output-channel weights. 7-bit (reduce range) keeps AVX2's u8 x s8 pair sums (vpmaddubsw) inside int16.</summary>

@@ -43,7 +43,7 @@ public static class Int8Bench
     /// <summary>Calibration windows per domain from the TRAIN split (half bona fide, half spoof, first speech window of each file).</summary>
     private static int CalibrationFilesPerDomain(BenchOptions o) => o.Small ? 2 : 12;
     /// <summary>DEV files per domain scored FP32 against INT8, and speech windows kept per file.</summary>
-    private static int DevFilesPerDomain(BenchOptions o) => o.Small ? 2 : 100;
+    private static int DevFilesPerDomain(BenchOptions o) => o.Small ? 2 : 300;
     private static int WindowsPerFile(BenchOptions o) => o.Small ? 1 : 2;
 
     public static void RunAccuracy(BenchOptions options, BenchReport report, TextWriter log)

@@ -204,9 +204,10 @@ public static class MarkdownReport
     {
         L("### INT8 weights");
         L("");
-        L($"`ExpertQuantizer` calibrates each conv's input and output range (per-tensor min/max) and `OnnxGraphWriter.WriteQuantizedExpert` writes every conv in " +
+        L($"`ExpertQuantizer` calibrates each conv's input and output range (per-tensor min/max) and `OnnxGraphWriter.WriteQuantizedExpert` writes the convs in " +
           "QDQ form (uint8 activations, per-channel 8-bit weights, int32 bias), which ONNX Runtime fuses into QLinearConv (checked in ExpertQuantizerTests); " +
-          "each conv is written as two (one per MFM half) so the MFM and the max pool run on uint8; batch norm and the dense layers stay FP32. " +
+          "each conv is written as two (one per MFM half) so the MFM and the max pool run on uint8; conv1 (one input channel, slower as QLinearConv), " +
+          "batch norm and the dense layers stay FP32. " +
           $"The levers table has the speed ({Int8Bench.SpeedRounds} interleaved rounds instead of two; calibrated on random features there: speed does not depend " +
           $"on the values). Verdict rule: kept if at least {F(Int8Bench.KeepSpeedup, "F1")}x faster and no expert's own-domain DEV EER worse by more than {F(Int8Bench.KeepEerPoints, "F1")} points.");
         L("");

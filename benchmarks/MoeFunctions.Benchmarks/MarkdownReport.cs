@@ -98,8 +98,8 @@ public static class MarkdownReport
             L($"| {v.Lever} | {v.Setting} | {F(v.WindowsPerSecond)} | {F(v.BaselineWindowsPerSecond)} | {F(v.Relative, "F2")}x | {Kept(v, r)} |");
         L();
         L("The \"(memory)\" levers trade speed for peak memory; docs/benchmarks.md \"Memory levers\" has what each saves.");
-        L("Batching is the batch-size column above. Not tried in this build: FP16 weights (this CPU has AVX2 but no AVX-512 FP16 or AMX, so ONNX Runtime's CPU provider " +
-          "would convert FP16 back to FP32 around each op: no fast path) and fusing the front end into the graph.");
+        L("Batching is the batch-size column above. Not tried in this build: FP16 weights (this CPU has F16C conversions but no AVX-512 FP16 or AMX, so ONNX Runtime's " +
+          "CPU provider has no fast FP16 convolution here) and fusing the front end into the graph.");
         L();
         RenderInt8(r, L, F);
 

@@ -109,11 +109,7 @@ public sealed class MoeScorer : IDisposable
     {
         SessionOptions NewOptions()
         {
-            // No memory pattern: routed batches give each expert a different window count per run, and a pattern is planned
-            // (and its block kept) per input shape; measured 1 % slower at most and about 50 MB less (docs/benchmarks.md).
-            var o = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableMemoryPattern = false };
-            if (options.IntraOpThreads > 0) o.IntraOpNumThreads = options.IntraOpThreads;
-            if (!options.SpinningThreads) o.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            var o = CpuSessionOptions(options);
             if (options.SharedCpuArena && SharedArena.Value) o.AddSessionConfigEntry("session.use_env_allocators", "1");
             return o;
         }
@@ -132,6 +128,17 @@ public sealed class MoeScorer : IDisposable
             logger?.LogWarning("CUDA was requested but is not available ({Reason}); scoring on the CPU", e.Message);
             return (NewOptions(), "cpu");
         }
+    }
+
+    /// <summary>The session settings of every scorer session but the arena (benchmarks measure with the same ones).</summary>
+    public static SessionOptions CpuSessionOptions(ScorerOptions options)
+    {
+        // No memory pattern: routed batches give each expert a different window count per run, and a pattern is planned
+        // (and its block kept) per input shape; measured 1 % slower at most and about 50 MB less (docs/benchmarks.md).
+        var o = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableMemoryPattern = false };
+        if (options.IntraOpThreads > 0) o.IntraOpNumThreads = options.IntraOpThreads;
+        if (!options.SpinningThreads) o.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return o;
     }
 
     /// <summary>The CUDA provider settings of every scorer session. HEURISTIC convolution search: ONNX Runtime's default

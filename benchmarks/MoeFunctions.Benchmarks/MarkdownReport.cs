@@ -115,7 +115,10 @@ public static class MarkdownReport
             foreach (var x in r.Routing)
                 L($"| {x.Mode} | {F(x.WindowsPerSecond)} | {F(x.ExpertsPerWindow, "F2")} | {P(x.CostRelativeToDense)} | {(double.IsNaN(x.PooledEer) ? "-" : P(x.PooledEer))} ({x.Files}) |");
             L();
-            L("Each window pays the front end (about 2 ms) and the classic gate whatever the mode, so the cost of sparse routing stays above its share of expert runs.");
+            L("Each window pays the front end (about 1 ms on both cores) and the classic gate whatever the mode, so the cost of sparse routing stays above its share of expert runs. " +
+              $"Rows ending in \"{RoutingBench.SpinningSuffix}\" use ONNX Runtime's default, worker threads that spin after each run: every expert and gate " +
+              "session has its own pool, so the pool that just ran spins on the cores the next session and the front end need. The scorer turns spinning off " +
+              "(`ScorerOptions.SpinningThreads`); the cost column of those rows is still relative to the first row.");
             if (r.Routing.FirstOrDefault(x => x.Mode == "cascade") is { ExpertsPerWindow: > 3.5 } c)
                 L($"The cascade ran {F(c.ExpertsPerWindow, "F2")} experts per window: every window stayed within the margin of the threshold after each round " +
                   "(an untrained bundle's probabilities all sit near 0.5), so it paid four rounds of expert calls and costs more than dense. Its saving needs a trained, calibrated bundle.");

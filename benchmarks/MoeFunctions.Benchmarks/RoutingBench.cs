@@ -7,6 +7,7 @@ namespace MoeFunctions.Benchmarks;
 public static class RoutingBench
 {
     private const int Batch = 32;
+    public const string SpinningSuffix = "spinning ORT threads";
 
     public static void Run(BenchOptions options, BenchReport report, ModelBundle bundle, TextWriter log)
     {
@@ -52,6 +53,9 @@ public static class RoutingBench
         };
         if (bundle.Manifest.Gates.Enhanced is not null)
             modes.Add(("dense (4 experts, enhanced gate)", new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Enhanced }));
+        // The lever behind the scorer's thread setting: ONNX Runtime's default of spinning workers, one pool per session.
+        foreach (var (name, o) in modes.Take(4).ToList())
+            modes.Add(($"{name}, {SpinningSuffix}", o with { SpinningThreads = true }));
         var scorers = modes.Select(m => new MoeScorer(bundle, m.Options)).ToArray();
         try
         {

@@ -27,6 +27,10 @@ public sealed record ScorerOptions
     /// <summary>Every session draws its CPU tensors from one process-wide ONNX Runtime arena instead of an arena each:
     /// sessions run one after another, so one arena sized for the largest run serves them all.</summary>
     public bool SharedCpuArena { get; init; } = true;
+    /// <summary>ONNX Runtime's intra-op workers keep spinning after a run (its default). Off here: every expert and gate session has
+    /// its own pool, so the pool of the session that just ran spins on the cores the next session, the front end and the decoders
+    /// need. Measured on the dev split with 2 cores: off made dense 16 % and sparse top-1 54 % faster (docs/benchmarks.md, section 2).</summary>
+    public bool SpinningThreads { get; init; }
 }
 
 /// <summary>The score of one window.</summary>
@@ -105,10 +109,7 @@ public sealed class MoeScorer : IDisposable
     {
         SessionOptions NewOptions()
         {
-            // No memory pattern: routed batches give each expert a different window count per run, and a pattern is planned
-            // (and its block kept) per input shape; measured 1 % slower at most and about 50 MB less (docs/benchmarks.md).
-            var o = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableMemoryPattern = false };
-            if (options.IntraOpThreads > 0) o.IntraOpNumThreads = options.IntraOpThreads;
+            var o = CpuSessionOptions(options);
             if (options.SharedCpuArena && SharedArena.Value) o.AddSessionConfigEntry("session.use_env_allocators", "1");
             return o;
         }
@@ -127,6 +128,17 @@ public sealed class MoeScorer : IDisposable
             logger?.LogWarning("CUDA was requested but is not available ({Reason}); scoring on the CPU", e.Message);
             return (NewOptions(), "cpu");
         }
+    }
+
+    /// <summary>The session settings of every scorer session but the arena (benchmarks measure with the same ones).</summary>
+    public static SessionOptions CpuSessionOptions(ScorerOptions options)
+    {
+        // No memory pattern: routed batches give each expert a different window count per run, and a pattern is planned
+        // (and its block kept) per input shape; measured 1 % slower at most and about 50 MB less (docs/benchmarks.md).
+        var o = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, EnableMemoryPattern = false };
+        if (options.IntraOpThreads > 0) o.IntraOpNumThreads = options.IntraOpThreads;
+        if (!options.SpinningThreads) o.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return o;
     }
 
     /// <summary>The CUDA provider settings of every scorer session. HEURISTIC convolution search: ONNX Runtime's default

@@ -108,4 +108,26 @@ public sealed class FormatTests(MediaFixture media) : IClassFixture<MediaFixture
         Assert.Equal(0, lag);
         Assert.True(corr > 0.999, $"correlation {corr:F5}");
     }
+
+    [Theory]
+    [InlineData("joint")]
+    [InlineData("plain")]
+    public void Stereo_mp3_is_mixed_to_the_mean_of_its_channels_inside_the_decoder(string stereo)
+    {
+        // Different speech in each channel, so the channels' spectra (and block types) differ; the decoder mixes them before
+        // its synthesis stages: the result must still be ffmpeg's decode averaged over both channels, sample for sample.
+        string other = MediaFiles.Speech(media.Dir.Path, "Seven slow ships sailed south, while a whistling wind worried the waves.", "en-gb", "other.wav");
+        string path = media.Dir.File($"stereo-{stereo}.mp3");
+        MediaFiles.Ffmpeg(["-i", media.Speech, "-i", other, "-filter_complex", "[0:a][1:a]amerge=inputs=2,aresample=44100",
+            "-c:a", "libmp3lame", "-b:a", "128k", "-joint_stereo", stereo == "joint" ? "1" : "0"], path);
+
+        var (mine, dec) = TestAudio.DecodeNative(path);
+        Assert.Equal((1, 2), (dec.Channels, dec.SourceChannels));
+        using (var src = MediaDecoder.OpenFile(path)) Assert.Equal(2, src.Facts.Channels);
+        double[] reference = MediaFiles.FfmpegDecodeDoubles(path, "-af", "pan=mono|c0=0.5*c0+0.5*c1");
+        var (lag, _) = TestAudio.BestLag(mine.AsSpan(0, 60000), reference.AsSpan(0, 60000), 700);
+        Assert.Equal(0, lag);
+        double snr = TestAudio.SnrDb(mine, reference); // measured 123 dB for both encodings: the float rounding of two decoders
+        Assert.True(snr > 90, $"SNR {snr:F1} dB against ffmpeg's mean of both channels");
+    }
 }

@@ -78,6 +78,16 @@ public sealed class ExpertBatchTests : IClassFixture<ExpertBatchTests.Bundle>
     }
 
     [Fact]
+    public void Spinning_threads_change_speed_only_not_scores()
+    {
+        var windows = Windows(7);
+        var quiet = Score(_bundle, new ScorerOptions { Mode = RoutingMode.Sparse, TopK = 2 }, windows);
+        var spinning = Score(_bundle, new ScorerOptions { Mode = RoutingMode.Sparse, TopK = 2, SpinningThreads = true }, windows);
+        Assert.Equal(7, quiet.Select(s => s.SpoofProbability).Distinct().Count());
+        AssertBitIdentical(quiet, spinning);
+    }
+
+    [Fact]
     public void An_expert_batch_below_one_is_refused()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MoeScorer(_bundle, new ScorerOptions { ExpertBatch = 0 }));

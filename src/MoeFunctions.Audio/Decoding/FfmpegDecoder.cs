@@ -35,7 +35,7 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
     public override string DecoderName => "ffmpeg";
     public override int SampleRate => _rate;
     public override int Channels => _outChannels;
-    public int SourceChannels => _inChannels;
+    public override int SourceChannels => _inChannels > 0 ? _inChannels : Channels;
     public override double? DurationSeconds => _duration;
 
     /// <summary>Finds the ffmpeg executable: the configured path, else the PATH; null when there is none.</summary>

@@ -28,7 +28,7 @@ internal sealed class MonoSource : IMonoAudioSource
     {
         _decoder = decoder;
         Facts = new MediaFacts(decoder.Format, decoder.DecoderName, decoder.SampleRate,
-            decoder is FfmpegDecoder f && f.SourceChannels > 0 ? f.SourceChannels : decoder.Channels, decoder.DurationSeconds);
+            decoder.SourceChannels, decoder.DurationSeconds);
         _maxSeconds = options.MaxDurationSeconds;
         _maxInputFrames = (long)Math.Min(options.MaxDurationSeconds * decoder.SampleRate, long.MaxValue / 2);
         if (decoder.DurationSeconds is { } stated && stated > options.MaxDurationSeconds)

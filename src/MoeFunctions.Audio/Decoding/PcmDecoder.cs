@@ -7,6 +7,8 @@ internal abstract class PcmDecoder : IDisposable
     public abstract string DecoderName { get; }
     public abstract int SampleRate { get; }
     public abstract int Channels { get; }
+    /// <summary>Channels of the source, where the decoder already mixes them down (<see cref="Channels"/> is what it delivers).</summary>
+    public virtual int SourceChannels => Channels;
     /// <summary>Duration stated by the container, when it states one.</summary>
     public virtual double? DurationSeconds => null;
 

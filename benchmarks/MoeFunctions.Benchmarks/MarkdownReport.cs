@@ -78,7 +78,7 @@ public static class MarkdownReport
         L("## 1. Expert inference (one LCNN, same weights)");
         L();
         L($"Windows per second; each batch size alternates ONNX Runtime and TorchSharp for {r.Options.Rounds} rounds of at least {r.Options.MinWindowsPerRound} (ORT) and {r.Options.MinTorchWindowsPerRound} (TorchSharp) windows. " +
-          "ONNX Runtime runs the graph of `OnnxGraphWriter.WriteExpert` with `MoeScorer`'s settings (ORT_ENABLE_ALL, default threads). " + r.TorchNote);
+          "ONNX Runtime runs the graph of `OnnxGraphWriter.WriteExpert` with `MoeScorer`'s settings (`MoeScorer.CpuSessionOptions`: ORT_ENABLE_ALL, default thread count, no spinning). " + r.TorchNote);
         L();
         L("| batch | ONNX Runtime (windows/s) | TorchSharp eager (windows/s) | ORT / TorchSharp | ORT GFLOP/s (wall) | % of FP32 peak | ORT GFLOP per CPU-second | % of one core's peak per CPU-second |");
         L("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

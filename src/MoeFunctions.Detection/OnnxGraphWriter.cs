@@ -14,8 +14,13 @@ public static class OnnxGraphWriter
 
     /// <param name="exposeBlocks">Also output each block's result ("block1".."block9", "pooled") so tests can check every layer.</param>
     internal static byte[] WriteExpert(IReadOnlyDictionary<string, NamedTensor> weights, bool exposeBlocks) =>
+        WriteExpert(weights, MfmForm.ReluOfDifference, exposeBlocks);
+
+    /// <summary>The expert with its conv MFMs in the given form (benchmarks measure both).</summary>
+    public static byte[] WriteExpert(IReadOnlyDictionary<string, NamedTensor> weights, MfmForm form, bool exposeBlocks = false) =>
         WriteLcnn(weights, exposeBlocks, "lcnn_expert", (g, n, x, inChannels, outChannels, kernel, pool) =>
         {
+            if (form == MfmForm.ReluOfDifference) return g.ConvMfm($"conv{n}", x, inChannels, outChannels, kernel, pool);
             x = g.Mfm(g.Conv($"conv{n}", x, inChannels, outChannels, kernel), axis: 1);
             return pool ? g.MaxPool2(x) : x;
         });
@@ -30,7 +35,7 @@ public static class OnnxGraphWriter
     /// </summary>
     /// <param name="activationRanges">Calibrated float range of each conv's input and output, keyed by conv number (<see cref="ModelNames.LcnnConvs"/>).</param>
     /// <param name="quantizeFirstConv">Also quantize conv1. Off by default: with one input channel (K = 25) its QLinearConv ran about
-    /// twice as slow as the FP32 conv here (profiled), so conv1 stays FP32 (see FloatConvMfm).</param>
+    /// twice as slow as the FP32 conv here (profiled), so conv1 stays FP32 (see ConvMfm).</param>
     public static byte[] WriteQuantizedExpert(IReadOnlyDictionary<string, NamedTensor> weights,
         IReadOnlyDictionary<int, ConvActivationRange> activationRanges, Int8Weights format = Int8Weights.U8S8ReducedRange, bool quantizeFirstConv = false)
     {
@@ -40,7 +45,7 @@ public static class OnnxGraphWriter
             else r.Validate($"conv{n}");
         return WriteLcnn(weights, exposeBlocks: false, "lcnn_expert_int8", (g, n, x, inChannels, outChannels, kernel, pool) =>
             n == first && !quantizeFirstConv
-                ? g.FloatConvMfm($"conv{n}", x, inChannels, outChannels, kernel, pool)
+                ? g.ConvMfm($"conv{n}", x, inChannels, outChannels, kernel, pool, guardPool: true)
                 : g.QdqConvMfm($"conv{n}", x, inChannels, outChannels, kernel, pool, activationRanges[n], format));
     }
 
@@ -288,35 +293,38 @@ public static class OnnxGraphWriter
         }
 
         /// <summary>
-        /// FP32 conv and MFM without a channel Split: max(a, b) = b + Relu(a - b), where a - b is one conv with weights Wa - Wb.
-        /// ORT's channel-blocked (NCHWc) kernels fuse the Relu and the Add into the convs and keep the following max pool blocked
-        /// too; a Split or a Max forces reorders of the network's largest map (profiled).
+        /// FP32 conv and MFM without a channel Split of the conv output: max(a, b) = b + Relu(a - b), where a - b is one conv with
+        /// weights Wa - Wb. ORT's channel-blocked (NCHWc) kernels fuse the Relu and the Add into the convs and keep the following max
+        /// pool blocked too; a Split or a Max forces reorders of the network's largest map (profiled: about 1.3x for the whole
+        /// expert, docs/benchmarks.md). The file keeps the layer's own weight and bias; the halves, their difference and any scaling
+        /// are graph nodes on constants, which ORT folds once when the session loads. Equal to Conv + Mfm up to float rounding.
         /// </summary>
-        public string FloatConvMfm(string layer, string x, int inChannels, int outChannels, int kernel, bool pool)
+        /// <param name="guardPool">For the INT8 graph: the convs get halved weights and a Mul by 2 follows the pool (both exact in binary
+        /// floating point). Without an arithmetic op there, ORT's QDQ propagation moves the next conv's QuantizeLinear above the pool,
+        /// whose uint8 NCHW kernel then costs 20x the blocked float pool (profiled).</param>
+        public string ConvMfm(string layer, string x, int inChannels, int outChannels, int kernel, bool pool, bool guardPool = false)
         {
-            var w = Checked($"{layer}.weight", outChannels, inChannels, kernel, kernel);
-            var b = Checked($"{layer}.bias", outChannels);
-            var half = outChannels / 2;
-            var size = half * inChannels * kernel * kernel;
-            var wDiff = new float[size];
-            var bDiff = new float[half];
-            var scale = pool ? 0.5f : 1f; // see the Mul after the pool
-            var wSecond = new float[size];
-            var bSecond = new float[half];
-            for (var i = 0; i < size; i++) (wDiff[i], wSecond[i]) = (scale * (w.Data[i] - w.Data[size + i]), scale * w.Data[size + i]);
-            for (var c = 0; c < half; c++) (bDiff[c], bSecond[c]) = (scale * (b.Data[c] - b.Data[half + c]), scale * b.Data[half + c]);
+            var w = Weight($"{layer}.weight", outChannels, inChannels, kernel, kernel);
+            var b = Weight($"{layer}.bias", outChannels);
+            string[] wHalves = [Fresh(layer + "_wa"), Fresh(layer + "_wb")], bHalves = [Fresh(layer + "_ba"), Fresh(layer + "_bb")];
+            Node("Split", [w], wHalves, ("axis", 0L));
+            Node("Split", [b], bHalves, ("axis", 0L));
+            if (guardPool)
+            {
+                var half = FloatConstant(Fresh(layer + "_half"), [], [0.5f]);
+                wHalves = wHalves.Select(h => Node("Mul", [h, half], [Fresh(h + "_halved")])).ToArray();
+                bHalves = bHalves.Select(h => Node("Mul", [h, half], [Fresh(h + "_halved")])).ToArray();
+            }
+            var wDiff = Node("Sub", wHalves, [Fresh(layer + "_wdiff")]);
+            var bDiff = Node("Sub", bHalves, [Fresh(layer + "_bdiff")]);
             long p = kernel / 2;
             (string, object)[] attributes = [("kernel_shape", new long[] { kernel, kernel }), ("pads", new[] { p, p, p, p }), ("strides", new long[] { 1, 1 })];
-            var diff = Node("Conv", [x, FloatConstant($"{layer}.diff.weight", [half, inChannels, kernel, kernel], wDiff),
-                FloatConstant($"{layer}.diff.bias", [half], bDiff)], [Fresh(layer + "_diff")], attributes);
-            var second = Node("Conv", [x, FloatConstant($"{layer}.half1.weight", [half, inChannels, kernel, kernel], wSecond),
-                FloatConstant($"{layer}.half1.bias", [half], bSecond)], [Fresh(layer + "_half1")], attributes);
+            var diff = Node("Conv", [x, wDiff, bDiff], [Fresh(layer + "_diff")], attributes);
+            var second = Node("Conv", [x, wHalves[1], bHalves[1]], [Fresh(layer + "_half1")], attributes);
             var y = Node("Add", [second, Node("Relu", [diff], [Fresh(layer + "_relu")])], [Fresh(layer + "_mfm")]);
             if (!pool) return y;
-            // The convs above use halved weights and this Mul restores the scale (both exact in binary floating point). Without an
-            // arithmetic op here, ORT's QDQ propagation moves the next conv's QuantizeLinear above the pool, whose uint8 NCHW
-            // kernel then costs 20x the blocked float pool (profiled).
-            return Node("Mul", [MaxPool2(y), FloatConstant($"{layer}.unhalve", [], [2f])], [Fresh(layer + "_pool")]);
+            y = MaxPool2(y);
+            return guardPool ? Node("Mul", [y, FloatConstant(Fresh(layer + "_unhalve"), [], [2f])], [Fresh(layer + "_pool")]) : y;
         }
 
         /// <summary>Symmetric per-output-channel weights. 7-bit (reduce range) keeps AVX2's u8 x s8 pair sums (vpmaddubsw) inside int16.</summary>
@@ -507,4 +515,13 @@ public sealed record ConvActivationRange(float InputMin, float InputMax, float O
         if (!(scale > 0)) return (1f, 0);
         return (scale, (byte)Math.Clamp(MathF.Round(-lo / scale), 0, 255));
     }
+}
+
+/// <summary>How the expert graph writes each conv's max-feature-map (the same function up to float rounding).</summary>
+public enum MfmForm
+{
+    /// <summary>b + Relu(a - b) from two convs (weights Wb and Wa - Wb): stays in ORT's channel-blocked layout; the default.</summary>
+    ReluOfDifference,
+    /// <summary>One conv, Split of its channels, Max of the halves: the graph up to 2026-11-26, about 1.3x slower on the CPU.</summary>
+    SplitMax,
 }

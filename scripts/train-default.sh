@@ -35,5 +35,5 @@ gate_opts="--epochs 100 --batches-per-epoch 20 --patience 20 --crops-per-clip 2 
 $moe train gate --kind classic --experts "$experts" --out "$runs/gate-classic" $common $gate_opts
 $moe train gate --kind enhanced --experts "$experts" --out "$runs/gate-enhanced" $common $gate_opts
 $moe bundle --corpus "$corpus" --out "$runs/bundle" --expert "D1=$runs/D1" --expert "D2=$runs/D2" --expert "D3=$runs/D3" --expert "D4=$runs/D4" \
-  --classic-gate "$runs/gate-classic" --enhanced-gate "$runs/gate-enhanced" --mode dense --gate enhanced --name moe-default --version 1.0.0
+  --classic-gate "$runs/gate-classic" --enhanced-gate "$runs/gate-enhanced" --mode dense --gate enhanced --name moe-default --version 1.0.1
 echo "=== $(date -u +%FT%TZ) done: $runs/bundle"

@@ -187,6 +187,8 @@ public static class MarkdownReport
     private static string Kept(LeverRow v, BenchReport r)
     {
         if (v.Lever == Int8Bench.Lever) return Int8Verdict(v, r.Int8.FirstOrDefault(a => v.Setting.StartsWith(a.Format, StringComparison.Ordinal)));
+        if (v.Setting.Contains("spinning", StringComparison.Ordinal))
+            return "no: one session alone; the scorer's sessions take turns, where spinning is slower (section 2)";
         return v.Setting.Contains("(the scanner's)") ? "yes: the scanner's setting, for memory"
             : v.Relative > 1.10 ? "candidate (>10 % faster here; confirm on a quiet machine)" : "no";
     }

@@ -23,7 +23,7 @@ public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunF
     public void Each_lever_kind_was_tried_against_the_scanner_settings()
     {
         Assert.Equal(["graph optimisation", "intra-op threads", "inter-op", "expert batch (memory)", "CPU arena (memory)", "memory pattern (memory)",
-            "weights: INT8 (QDQ -> QLinearConv)"], R.Levers.Select(l => l.Lever));
+            "MFM form (graph)", "weights: INT8 (QDQ -> QLinearConv)"], R.Levers.Select(l => l.Lever));
         Assert.All(R.Levers, l => Assert.True(l.WindowsPerSecond > 0 && l.BaselineWindowsPerSecond > 0 && l.Relative > 0));
     }
 

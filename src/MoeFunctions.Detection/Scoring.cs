@@ -29,7 +29,7 @@ public sealed record ScorerOptions
     public bool SharedCpuArena { get; init; } = true;
     /// <summary>ONNX Runtime's intra-op workers keep spinning after a run (its default). Off here: every expert and gate session has
     /// its own pool, so the pool of the session that just ran spins on the cores the next session, the front end and the decoders
-    /// need. Measured on the dev split with 2 cores: off made dense 16 % and sparse top-1 54 % faster (docs/benchmarks.md, section 2).</summary>
+    /// need. Measured on the dev split with 2 cores: off made dense 1.26x and the cascade 1.95x faster (docs/benchmarks.md, section 2).</summary>
     public bool SpinningThreads { get; init; }
 }
 

@@ -64,7 +64,7 @@ public static class Int8Bench
         }
         var windowOptions = new WindowOptions(bundle.Manifest.WindowSamples, bundle.Manifest.DefaultHopSamples);
         var calibrationFiles = TrainFiles(options.CorpusDirectory, manifest, CalibrationFilesPerDomain(options));
-        var calibration = Windows(calibrationFiles.Select(f => f.Path), windowOptions, 1, out _).Select(w => w.Samples).ToList();
+        var calibration = RoutingBench.SpeechWindows(calibrationFiles.Select(f => f.Path), windowOptions, 1, out _).Select(w => w.Samples).ToList();
         if (calibration.Count == 0)
         {
             report.Int8Note = $"Accuracy skipped: no speech windows in the TRAIN split of {manifest}.";
@@ -73,7 +73,7 @@ public static class Int8Bench
         }
         var dev = RoutingBench.DevFiles(options.CorpusDirectory, manifest, int.MaxValue)
             .GroupBy(f => f.Domain).SelectMany(g => g.Take(DevFilesPerDomain(options))).ToList();
-        var windows = Windows(dev.Select(f => f.Path), windowOptions, WindowsPerFile(options), out var failed);
+        var windows = RoutingBench.SpeechWindows(dev.Select(f => f.Path), windowOptions, WindowsPerFile(options), out var failed);
         var samples = windows.Select(w => w.Samples).ToArray();
 
         var frontEnd = new LogMelFrontEnd(bundle.Manifest.FrontEnd);
@@ -134,35 +134,10 @@ public static class Int8Bench
             .Select(g => (files[g.Key].Spoof, Score: FileAggregator.FileProbability(g.Select(spoof).ToList())))
             .ToList());
 
-    private static List<(int File, float[] Samples)> Windows(IEnumerable<string> paths, WindowOptions options, int perFile, out int failed)
-    {
-        var result = new List<(int, float[])>();
-        failed = 0;
-        var f = 0;
-        foreach (var path in paths)
-        {
-            try
-            {
-                using var source = MediaDecoder.OpenFile(path);
-                foreach (var w in Windower.Split(source, options).Where(w => w.IsSpeech).Take(perFile)) result.Add((f, w.Samples));
-            }
-            catch (MediaDecodeException) { failed++; }
-            f++;
-        }
-        return result;
-    }
-
     /// <summary>TRAIN rows: per domain the first <paramref name="perDomain"/> files, alternating bona fide and spoof.</summary>
-    private static List<(string Path, bool Spoof, string Domain)> TrainFiles(string root, string manifest, int perDomain)
-    {
-        var lines = File.ReadAllLines(manifest);
-        var header = lines[0].Split(',');
-        int pi = Array.IndexOf(header, "path"), li = Array.IndexOf(header, "label"), di = Array.IndexOf(header, "domain"), si = Array.IndexOf(header, "split");
-        if (pi < 0 || li < 0 || si < 0) throw new InvalidDataException($"{manifest}: needs path, label and split columns");
-        return lines.Skip(1).Select(l => l.Split(',')).Where(c => c.Length > Math.Max(pi, Math.Max(li, si)) && c[si] == "train")
-            .Select(c => (Path: Path.Combine(root, c[pi]), Spoof: !c[li].Equals("bonafide", StringComparison.OrdinalIgnoreCase), Domain: di >= 0 ? c[di] : "?"))
+    private static List<(string Path, bool Spoof, string Domain)> TrainFiles(string root, string manifest, int perDomain) =>
+        RoutingBench.SplitRows(root, manifest, "train")
             .GroupBy(r => r.Domain)
             .SelectMany(g => g.Where(r => !r.Spoof).Take((perDomain + 1) / 2).Concat(g.Where(r => r.Spoof).Take(perDomain / 2)))
             .ToList();
-    }
 }

@@ -28,18 +28,7 @@ public static class RoutingBench
 
         // Decode once: routing is measured on windows in memory, so decoding does not blur the comparison.
         var windowOptions = new WindowOptions(bundle.Manifest.WindowSamples, bundle.Manifest.DefaultHopSamples);
-        var windows = new List<(int File, float[] Samples)>();
-        var failed = 0;
-        for (var f = 0; f < files.Count; f++)
-        {
-            try
-            {
-                using var source = MediaDecoder.OpenFile(files[f].Path);
-                foreach (var w in Windower.Split(source, windowOptions).Where(w => w.IsSpeech).Take(options.RoutingWindowsPerFile))
-                    windows.Add((f, w.Samples));
-            }
-            catch (MediaDecodeException) { failed++; }
-        }
+        var windows = SpeechWindows(files.Select(f => f.Path), windowOptions, options.RoutingWindowsPerFile, out var failed);
         var samples = windows.Select(w => w.Samples).ToArray();
 
         // Costs are relative to the first row. The sparse modes and the cascade route with the classic gate; the enhanced
@@ -98,18 +87,45 @@ public static class RoutingBench
     /// capped list stays balanced and pooled (the manifest is sorted by domain: a plain cap would take only D1).</summary>
     public static List<(string Path, bool Spoof, string Domain)> DevFiles(string root, string manifest, int max)
     {
-        var lines = File.ReadAllLines(manifest);
-        var header = lines[0].Split(',');
-        int pi = Array.IndexOf(header, "path"), li = Array.IndexOf(header, "label"), di = Array.IndexOf(header, "domain"), si = Array.IndexOf(header, "split");
-        if (pi < 0 || li < 0 || si < 0) throw new InvalidDataException($"{manifest}: needs path, label and split columns");
-        var dev = lines.Skip(1).Select(l => l.Split(',')).Where(c => c.Length > Math.Max(pi, Math.Max(li, si)) && c[si] == "dev")
-            .Select(c => (Path: Path.Combine(root, c[pi]), Spoof: !c[li].Equals("bonafide", StringComparison.OrdinalIgnoreCase), Domain: di >= 0 ? c[di] : "?"))
-            .ToList();
+        var dev = SplitRows(root, manifest, "dev");
         var perDomain = dev.GroupBy(d => d.Domain).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Alternate(g.ToList())).ToList();
         var result = new List<(string, bool, string)>();
         for (var i = 0; result.Count < max && perDomain.Any(d => i < d.Count); i++)
             foreach (var d in perDomain)
                 if (i < d.Count && result.Count < max) result.Add(d[i]);
+        return result;
+    }
+
+    /// <summary>The manifest's rows of one split (path resolved against <paramref name="root"/>); needs path, label and split
+    /// columns, in any order and beside others.</summary>
+    internal static List<(string Path, bool Spoof, string Domain)> SplitRows(string root, string manifest, string split)
+    {
+        var lines = File.ReadAllLines(manifest);
+        var header = lines[0].Split(',');
+        int pi = Array.IndexOf(header, "path"), li = Array.IndexOf(header, "label"), di = Array.IndexOf(header, "domain"), si = Array.IndexOf(header, "split");
+        if (pi < 0 || li < 0 || si < 0) throw new InvalidDataException($"{manifest}: needs path, label and split columns");
+        return lines.Skip(1).Select(l => l.Split(',')).Where(c => c.Length > Math.Max(pi, Math.Max(li, si)) && c[si] == split)
+            .Select(c => (Path: Path.Combine(root, c[pi]), Spoof: !c[li].Equals("bonafide", StringComparison.OrdinalIgnoreCase), Domain: di >= 0 ? c[di] : "?"))
+            .ToList();
+    }
+
+    /// <summary>Up to <paramref name="perFile"/> speech windows of each file, tagged with the file's position; files that fail to
+    /// decode are counted in <paramref name="failed"/> and skipped.</summary>
+    internal static List<(int File, float[] Samples)> SpeechWindows(IEnumerable<string> paths, WindowOptions options, int perFile, out int failed)
+    {
+        var result = new List<(int, float[])>();
+        failed = 0;
+        var f = 0;
+        foreach (var path in paths)
+        {
+            try
+            {
+                using var source = MediaDecoder.OpenFile(path);
+                foreach (var w in Windower.Split(source, options).Where(w => w.IsSpeech).Take(perFile)) result.Add((f, w.Samples));
+            }
+            catch (MediaDecodeException) { failed++; }
+            f++;
+        }
         return result;
     }
 

@@ -23,17 +23,24 @@ if ((${#missing[@]})); then
 fi
 
 # --- npm tools (Azurite, dclint, ...) into ./node_modules ------------------------------------
+# package.json lists the same name@version as scripts/deps/*.npm, and package-lock.json pins every transitive package:
+# without it npm resolved the newest version of each range, and a fresh install failed the day the registry listed a
+# version it could not serve (@opentelemetry/context-async-hooks 2.12.1, 2026-11-26). `npm ci` installs exactly the lock.
 mapfile -t npm_pkgs < <(cat scripts/deps/*.npm 2>/dev/null | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
 need_npm=()
 for spec in "${npm_pkgs[@]}"; do
   name="${spec%@*}"; version="${spec##*@}"   # entries are name@version; scoped names start with @
+  pinned=$(node -p "require('./package.json').dependencies?.['$name'] ?? ''")
+  if [ "$pinned" != "$version" ]; then
+    log "scripts/deps lists $spec but package.json pins '${pinned}': update package.json, then run npm install --package-lock-only"
+    exit 1
+  fi
   installed=$(node -p "try{require('./node_modules/$name/package.json').version}catch(e){''}" 2>/dev/null || true)
   [ "$installed" = "$version" ] || need_npm+=("$spec")
 done
 if ((${#need_npm[@]})); then
   log "installing npm packages: ${need_npm[*]}"
-  [ -f package.json ] || echo '{"private": true, "description": "dev tools for MoeFunctions tests (see scripts/deps/*.npm)"}' > package.json
-  npm install --no-audit --no-fund --loglevel=error --no-save "${npm_pkgs[@]}" >/dev/null
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 # --- .NET build ------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ public static class BundleBuilder
 
             var manifest = CorpusManifest.Load(r.Corpus);
             var dev = ClipStore.Load(manifest, manifest.Select(split: "dev"));
-            var cache = GateTrainer.DevCache(experts, dev);
+            var cache = GateTrainer.DevCache(experts, dev, r.Experts.Select(e => (string?)e.Domain).ToList());
             double[] fused = r.Mode == RoutingMode.Dense
                 ? GateTrainer.MixtureSpoof(r.Gate == GateKind.Enhanced ? enhanced! : classic, cache).Select(v => (double)v).ToArray()
                 : SparseFusion(classic, cache, r.TopK); // sparse, and cascade (which starts from the top-k fusion)

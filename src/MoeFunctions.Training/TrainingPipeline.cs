@@ -25,24 +25,27 @@ public static class TrainingPipeline
         return ExpertTrainer.Train(train, dev, o);
     }
 
-    public static TrainingResult TrainGate(string corpus, GateKind kind, IReadOnlyList<string> expertWeights, TrainingOptions o, int cropsPerClip = 2, int? maxTrainClipsPerClass = null)
+    /// <param name="routingLossWeight">Weight of the loss that sends each window to its domain's expert (0: the reference's loss only).</param>
+    public static TrainingResult TrainGate(string corpus, GateKind kind, IReadOnlyList<string> expertWeights, TrainingOptions o, int cropsPerClip = 2,
+        int? maxTrainClipsPerClass = null, double routingLossWeight = 0)
     {
         var manifest = CorpusManifest.Load(corpus);
+        var expertDomains = expertWeights.Select(w => ProvenanceDomain(Path.GetDirectoryName(Path.GetFullPath(w))!)).ToList();
         var experts = expertWeights.Select(Export.LoadExpert).ToList();
         try
         {
             o.Log($"decoding pooled train/dev clips and caching {experts.Count} frozen experts' outputs ...");
             var train = ClipStore.Load(manifest, manifest.Select(split: "train"));
             var dev = ClipStore.Load(manifest, manifest.Select(split: "dev"));
-            var trainCache = GateTrainer.TrainCache(experts, SubsetPerDomain(train, maxTrainClipsPerClass), cropsPerClip, o.Seed);
-            var devCache = GateTrainer.DevCache(experts, SubsetPerDomain(dev, o.MaxDevClipsPerClass));
+            var trainCache = GateTrainer.TrainCache(experts, SubsetPerDomain(train, maxTrainClipsPerClass), cropsPerClip, o.Seed, expertDomains);
+            var devCache = GateTrainer.DevCache(experts, SubsetPerDomain(dev, o.MaxDevClipsPerClass), expertDomains);
             TorchSharp.torch.random.manual_seed(o.Seed);
             using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> gate =
                 kind == GateKind.Classic ? new ClassicGate(experts.Count) : new EnhancedGate(experts.Count);
             Directory.CreateDirectory(o.OutDir);
             WriteProvenance(o.OutDir, manifest, manifest.Select(split: "train").Concat(manifest.Select(split: "dev")), "all");
             File.WriteAllLines(Path.Combine(o.OutDir, "experts.txt"), expertWeights.Select(Path.GetFullPath));
-            return GateTrainer.Train(gate, trainCache, devCache, o);
+            return GateTrainer.Train(gate, trainCache, devCache, o, routingLossWeight);
         }
         finally { experts.ForEach(e => e.Dispose()); }
     }
@@ -67,6 +70,16 @@ public static class TrainingPipeline
             clips = list.Count,
         };
         File.WriteAllText(Path.Combine(dir, "provenance.json"), JsonSerializer.Serialize(provenance, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>The domain an expert run trained on (provenance.json "domain"); null when unknown or pooled ("all").</summary>
+    public static string? ProvenanceDomain(string runDir)
+    {
+        var path = Path.Combine(runDir, "provenance.json");
+        if (!File.Exists(path)) return null;
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        var domain = doc.RootElement.TryGetProperty("domain", out var d) ? d.GetString() : null;
+        return domain is null || domain.Equals("all", StringComparison.OrdinalIgnoreCase) ? null : domain;
     }
 
     public static IReadOnlyList<string> ProvenanceSources(string runDir)

@@ -24,7 +24,9 @@ public class PipelineTests(TinyCorpus corpus)
             Assert.True(File.Exists(d2.BestWeights));
             var experts = new[] { d1.BestWeights, d2.BestWeights };
             var classic = TrainingPipeline.TrainGate(corpus.Root, GateKind.Classic, experts, Options(Dir("gate-classic")), cropsPerClip: 1);
-            var enhanced = TrainingPipeline.TrainGate(corpus.Root, GateKind.Enhanced, experts, Options(Dir("gate-enhanced")), cropsPerClip: 1);
+            // The routing loss finds each expert's domain in its run's provenance.json.
+            Assert.Equal(["D1", "D2"], new[] { Dir("D1"), Dir("D2") }.Select(TrainingPipeline.ProvenanceDomain));
+            var enhanced = TrainingPipeline.TrainGate(corpus.Root, GateKind.Enhanced, experts, Options(Dir("gate-enhanced")), cropsPerClip: 1, routingLossWeight: 1);
             Assert.Equal(1, classic.State.EpochsDone);
             Assert.Equal("gate-enhanced", enhanced.State.Kind);
 

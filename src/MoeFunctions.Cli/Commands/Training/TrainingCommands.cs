@@ -97,9 +97,13 @@ public sealed class TrainGateSettings : TrainRunSettings
     public int CropsPerClip { get; init; } = 2;
     [CommandOption("--max-train-clips <N>"), Description("Cache at most N training clips per domain and class (spread evenly).")]
     public int? MaxTrainClips { get; init; }
+    [CommandOption("--routing-loss <W>"), DefaultValue(0.0),
+     Description("Weight of an extra loss that sends each window to the expert trained on its domain (from the expert runs' provenance.json); 0 = the reference's mixture loss only.")]
+    public double RoutingLoss { get; init; }
 
     public override ValidationResult Validate()
     {
+        if (RoutingLoss < 0) return ValidationResult.Error("--routing-loss must be >= 0");
         if (Kind is not ("classic" or "enhanced")) return ValidationResult.Error("--kind must be classic or enhanced");
         if (string.IsNullOrWhiteSpace(Experts)) return ValidationResult.Error("--experts is required");
         return base.Validate();
@@ -115,7 +119,7 @@ public sealed class TrainGateCommand : Command<TrainGateSettings>
         var kind = s.Kind == "classic" ? GateKind.Classic : GateKind.Enhanced;
         return CommandErrors.Run(() =>
         {
-            var result = TrainingPipeline.TrainGate(s.Corpus, kind, experts, s.Options(), s.CropsPerClip, s.MaxTrainClips);
+            var result = TrainingPipeline.TrainGate(s.Corpus, kind, experts, s.Options(), s.CropsPerClip, s.MaxTrainClips, s.RoutingLoss);
             AnsiConsole.MarkupLine($"best dev EER {ExpertTrainer.Pct(result.State.BestDevEer)} at epoch {result.State.BestEpoch}: {Markup.Escape(result.BestWeights)}");
         });
     }

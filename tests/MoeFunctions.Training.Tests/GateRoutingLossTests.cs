@@ -1,0 +1,62 @@
+using MoeFunctions.Training.Networks;
+
+namespace MoeFunctions.Training.Tests;
+
+/// <summary>
+/// The gate's routing loss on a cache built by hand: two experts, two domains whose embeddings differ, and both experts
+/// right on every window, so the mixture loss alone gives the gate no reason to prefer either expert.
+/// </summary>
+public class GateRoutingLossTests
+{
+    private static GateTrainer.Cache Cache(int windows, int seed)
+    {
+        var rng = new Random(seed);
+        var spoof = Enumerable.Range(0, windows).Select(i => i % 2 == 1).ToArray();
+        var domains = Enumerable.Range(0, windows).Select(i => i % 4 < 2 ? "A" : "B").ToArray();
+        // Each domain moves the first 8 embedding dimensions of both experts to its own side; the rest is noise.
+        float[] Embedding(string domain) => Enumerable.Range(0, 64)
+            .Select(k => (float)((k < 8 ? (domain == "A" ? 2 : -2) : 0) + rng.NextDouble() - 0.5)).ToArray();
+        var embeddings = domains.Select(d => new[] { Embedding(d), Embedding(d) }).ToArray();
+        var probs = spoof.Select(s => s ? new[] { 0.95f, 0.95f } : new[] { 0.05f, 0.05f }).ToArray();
+        var waves = domains.Select(_ => new float[48000]).ToArray();
+        var route = domains.Select(d => d == "A" ? 0 : 1).ToArray();
+        return new GateTrainer.Cache(waves, probs, embeddings, spoof, route, domains);
+    }
+
+    /// <summary>Mean weight the trained gate gives each window's own-domain expert.</summary>
+    private static double OwnExpertWeight(double routingLossWeight)
+    {
+        var dir = Directory.CreateTempSubdirectory("moe-gate-route-").FullName;
+        try
+        {
+            TorchSharp.torch.random.manual_seed(5);
+            using var gate = new EnhancedGate(2);
+            var train = Cache(128, 1);
+            var dev = Cache(64, 2);
+            var o = new TrainingOptions { OutDir = dir, Epochs = 6, BatchSize = 16, BatchesPerEpoch = 10, Seed = 5, LearningRate = 1e-2, Patience = 100, Log = _ => { } };
+            GateTrainer.Train(gate, train, dev, o, routingLossWeight);
+            var weights = GateTrainer.Weights(gate, dev);
+            return weights.Select((w, i) => (double)w[dev.Route[i]]).Average();
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void Routing_loss_sends_windows_to_their_domains_expert_where_the_mixture_loss_alone_does_not()
+    {
+        double mixtureOnly = OwnExpertWeight(0);
+        double routed = OwnExpertWeight(1);
+        Assert.InRange(mixtureOnly, 0.3, 0.7); // no signal: the weights stay near an even split
+        Assert.True(routed > 0.9, $"own-domain expert weight with the routing loss: {routed:F3}");
+    }
+
+    [Fact]
+    public void Routing_loss_without_any_known_expert_domain_is_refused()
+    {
+        var cache = Cache(16, 3) with { Route = Enumerable.Repeat(-1, 16).ToArray() };
+        using var gate = new EnhancedGate(2);
+        var o = new TrainingOptions { OutDir = Path.Combine(Path.GetTempPath(), "moe-unused"), Epochs = 1, Log = _ => { } };
+        var error = Assert.Throws<InvalidOperationException>(() => GateTrainer.Train(gate, cache, cache, o, routingLossWeight: 1));
+        Assert.Contains("provenance.json", error.Message);
+    }
+}

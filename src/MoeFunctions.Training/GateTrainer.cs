@@ -136,12 +136,12 @@ public static class GateTrainer
             var loss = -((w * pTrue).sum(1) + 1e-7f).log().mean();
             // The routing loss teaches the gate which expert knows a window's domain: the mixture loss alone cannot,
             // since on their own train windows the experts are near-perfect and many weightings fit.
-            var routed = rows.Where(r => train.Route[r] >= 0).ToArray();
+            var routed = Enumerable.Range(0, rows.Length).Where(i => train.Route[rows[i]] >= 0).ToArray(); // batch positions
             if (routingLossWeight > 0 && routed.Length > 0)
             {
-                var mask = tensor(rows.Select(r => train.Route[r] >= 0).ToArray());
-                var target = tensor(routed.Select(r => (long)train.Route[r]).ToArray());
-                loss = loss + routingLossWeight * nn.functional.cross_entropy(logits[mask], target);
+                var target = tensor(routed.Select(i => (long)train.Route[rows[i]]).ToArray());
+                var routingLoss = nn.functional.cross_entropy(logits.index_select(0, tensor(routed.Select(i => (long)i).ToArray())), target);
+                loss = loss + routingLoss * (float)routingLossWeight;
             }
             optimizer.zero_grad();
             loss.backward();

@@ -4,7 +4,9 @@ namespace MoeFunctions.Training.Tests;
 
 /// <summary>
 /// The gate's routing loss on a cache built by hand: two experts, two domains whose embeddings differ, and both experts
-/// right on every window, so the mixture loss alone gives the gate no reason to prefer either expert.
+/// right on every window, so the mixture loss alone gives the gate no reason to prefer either expert. The two experts'
+/// embeddings have different offsets and scales, as real experts' do: a gate whose shared batch norm trained on each
+/// expert's statistics apart but ran on their mixed running statistics would route wrongly at inference.
 /// </summary>
 public class GateRoutingLossTests
 {
@@ -14,9 +16,9 @@ public class GateRoutingLossTests
         var spoof = Enumerable.Range(0, windows).Select(i => i % 2 == 1).ToArray();
         var domains = Enumerable.Range(0, windows).Select(i => i % 4 < 2 ? "A" : "B").ToArray();
         // Each domain moves the first 8 embedding dimensions of both experts to its own side; the rest is noise.
-        float[] Embedding(string domain) => Enumerable.Range(0, 64)
-            .Select(k => (float)((k < 8 ? (domain == "A" ? 2 : -2) : 0) + rng.NextDouble() - 0.5)).ToArray();
-        var embeddings = domains.Select(d => new[] { Embedding(d), Embedding(d) }).ToArray();
+        float[] Embedding(string domain, float offset, float scale) => Enumerable.Range(0, 64)
+            .Select(k => offset + scale * (float)((k < 8 ? (domain == "A" ? 2 : -2) : 0) + rng.NextDouble() - 0.5)).ToArray();
+        var embeddings = domains.Select(d => new[] { Embedding(d, 0, 1), Embedding(d, 6, 4) }).ToArray();
         var probs = spoof.Select(s => s ? new[] { 0.95f, 0.95f } : new[] { 0.05f, 0.05f }).ToArray();
         var waves = domains.Select(_ => new float[48000]).ToArray();
         var route = domains.Select(d => d == "A" ? 0 : 1).ToArray();
@@ -58,5 +60,24 @@ public class GateRoutingLossTests
         var o = new TrainingOptions { OutDir = Path.Combine(Path.GetTempPath(), "moe-unused"), Epochs = 1, Log = _ => { } };
         var error = Assert.Throws<InvalidOperationException>(() => GateTrainer.Train(gate, cache, cache, o, routingLossWeight: 1));
         Assert.Contains("provenance.json", error.Message);
+    }
+
+    [Fact]
+    public void Enhanced_gate_at_inference_matches_what_training_saw_when_experts_embeddings_differ_in_scale()
+    {
+        var cache = Cache(1024, 4);
+        var x = TorchSharp.torch.tensor(cache.Embeddings.SelectMany(w => w.SelectMany(e => e)).ToArray()).reshape(1024, 2, 64);
+        TorchSharp.torch.random.manual_seed(2);
+        using var gate = new EnhancedGate(2);
+        using var noGrad = TorchSharp.torch.no_grad();
+        gate.train();
+        foreach (var (name, module) in gate.named_modules()) if (name == "dropout") module.eval(); // compare without dropout's noise
+        for (int i = 0; i < 100; i++) gate.forward(x).Dispose(); // running statistics settle (momentum 0.1)
+        using var training = gate.forward(x);
+        gate.eval();
+        using var inference = gate.forward(x);
+        // Equal up to the running variance's unbiased estimate (1024/1023); a per-expert batch norm in training was off by whole units.
+        double diff = (training - inference).abs().max().item<float>();
+        Assert.True(diff < 0.02, $"largest logit difference between training and inference: {diff:F4}");
     }
 }

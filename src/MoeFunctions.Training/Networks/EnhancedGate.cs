@@ -44,15 +44,14 @@ public sealed class EnhancedGate : Module<Tensor, Tensor>
     public override Tensor forward(Tensor embeddings)
     {
         using var scope = NewDisposeScope();
-        var parts = new Tensor[Experts + 1];
-        Tensor? product = null;
-        for (int i = 0; i < Experts; i++)
-        {
-            var e = functional.leaky_relu(bn_proj.forward(projections[i].forward(embeddings.select(1, i))), ModelNames.LeakySlope);
-            parts[i] = e;
-            product = product is null ? e : product * e;
-        }
-        parts[Experts] = product! * product_scale;
+        // The shared BN sees every expert's projection in one call ([E x batch, 32]): called once per expert, training
+        // would normalise each expert by its own batch statistics while the running statistics used at inference mix
+        // all experts, so the gate would meet inputs at inference that it never saw in training. At inference both
+        // forms are the same per-expert affine map (the ONNX graph does not change).
+        var projected = cat(Enumerable.Range(0, Experts).Select(i => projections[i].forward(embeddings.select(1, i))).ToArray(), 0);
+        var parts = functional.leaky_relu(bn_proj.forward(projected), ModelNames.LeakySlope).chunk(Experts, 0).ToList();
+        var product = parts.Skip(1).Aggregate(parts[0], (p, e) => p * e);
+        parts.Add(product * product_scale);
         var h = fc1.forward(cat(parts, 1));
         h = functional.leaky_relu(bn1.forward(dropout.forward(h)), ModelNames.LeakySlope);
         return fc2.forward(h).MoveToOuterDisposeScope();

@@ -88,8 +88,15 @@ public static class GateTrainer
     }
 
     /// <summary>Mixture P(spoof) = sum_i w_i p_i(spoof) for every cached window.</summary>
-    public static float[] MixtureSpoof(nn.Module<Tensor, Tensor> gate, Cache cache) =>
-        Weights(gate, cache).Select((w, r) => w.Select((wi, i) => wi * cache.SpoofProbs[r][i]).Sum()).ToArray();
+    public static float[] MixtureSpoof(nn.Module<Tensor, Tensor> gate, Cache cache) => MixtureSpoof(Weights(gate, cache), cache);
+
+    private static float[] MixtureSpoof(float[][] weights, Cache cache) =>
+        weights.Select((w, r) => w.Select((wi, i) => wi * cache.SpoofProbs[r][i]).Sum()).ToArray();
+
+    /// <summary>Per domain whose expert is known: the share of windows whose largest gate weight is on that expert.</summary>
+    public static IEnumerable<(string Domain, double Share)> OwnExpertShares(float[][] weights, Cache cache) =>
+        Enumerable.Range(0, weights.Length).Where(i => cache.Route[i] >= 0).GroupBy(i => cache.Domains[i]).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Count(i => Array.IndexOf(weights[i], weights[i].Max()) == cache.Route[i]) / (double)g.Count()));
 
     /// <param name="routingLossWeight">0 trains on the mixture's loss alone, as the reference does.</param>
     public static TrainingResult Train(nn.Module<Tensor, Tensor> gate, Cache train, Cache dev, TrainingOptions o, double routingLossWeight = 0)
@@ -112,8 +119,11 @@ public static class GateTrainer
         double DevEer()
         {
             if (!dev.Spoof.Any(s => s) || !dev.Spoof.Any(s => !s)) return double.NaN;
-            var mix = MixtureSpoof(gate, dev);
-            o.Log("  dev EER by domain: " + string.Join(", ", DomainEers(mix, dev).Select(d => $"{d.Domain} {ExpertTrainer.Pct(d.Eer)}")));
+            var weights = Weights(gate, dev);
+            var mix = MixtureSpoof(weights, dev);
+            // Where the gate sends each domain's windows is what tells a gate that routes from one that only averages.
+            o.Log("  dev EER by domain: " + string.Join(", ", DomainEers(mix, dev).Select(d => $"{d.Domain} {ExpertTrainer.Pct(d.Eer)}")) +
+                  "; top weight on the domain's own expert: " + string.Join(", ", OwnExpertShares(weights, dev).Select(d => $"{d.Domain} {d.Share:P0}")));
             return Metrics.Eer(mix.Select(v => (double)v).ToList(), dev.Spoof);
         }
 

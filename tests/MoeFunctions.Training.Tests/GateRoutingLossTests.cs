@@ -25,8 +25,9 @@ public class GateRoutingLossTests
         return new GateTrainer.Cache(waves, probs, embeddings, spoof, route, domains);
     }
 
-    /// <summary>Mean weight the trained gate gives each window's own-domain expert.</summary>
-    private static double OwnExpertWeight(double routingLossWeight)
+    /// <summary>Mean weight the trained gate gives each window's own-domain expert, and the smallest per-domain share of
+    /// windows whose largest weight is on that expert.</summary>
+    private static (double Mean, double MinShare) OwnExpertWeight(double routingLossWeight)
     {
         var dir = Directory.CreateTempSubdirectory("moe-gate-route-").FullName;
         try
@@ -38,7 +39,9 @@ public class GateRoutingLossTests
             var o = new TrainingOptions { OutDir = dir, Epochs = 6, BatchSize = 16, BatchesPerEpoch = 10, Seed = 5, LearningRate = 1e-2, Patience = 100, Log = _ => { } };
             GateTrainer.Train(gate, train, dev, o, routingLossWeight);
             var weights = GateTrainer.Weights(gate, dev);
-            return weights.Select((w, i) => (double)w[dev.Route[i]]).Average();
+            var shares = GateTrainer.OwnExpertShares(weights, dev).ToList();
+            Assert.Equal(["A", "B"], shares.Select(d => d.Domain));
+            return (weights.Select((w, i) => (double)w[dev.Route[i]]).Average(), shares.Min(d => d.Share));
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
@@ -46,10 +49,11 @@ public class GateRoutingLossTests
     [Fact]
     public void Routing_loss_sends_windows_to_their_domains_expert_where_the_mixture_loss_alone_does_not()
     {
-        double mixtureOnly = OwnExpertWeight(0);
-        double routed = OwnExpertWeight(1);
-        Assert.InRange(mixtureOnly, 0.3, 0.7); // no signal: the weights stay near an even split
-        Assert.True(routed > 0.9, $"own-domain expert weight with the routing loss: {routed:F3}");
+        var mixtureOnly = OwnExpertWeight(0);
+        var routed = OwnExpertWeight(1);
+        Assert.InRange(mixtureOnly.Mean, 0.3, 0.7); // no signal: the weights stay near an even split
+        Assert.True(routed.Mean > 0.9, $"own-domain expert weight with the routing loss: {routed.Mean:F3}");
+        Assert.Equal(1.0, routed.MinShare);
     }
 
     [Fact]

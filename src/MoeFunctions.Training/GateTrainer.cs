@@ -33,7 +33,8 @@ public static class GateTrainer
             var (p, x) = ExpertScorer.Score(experts[e], fe, windows, batch);
             for (int i = 0; i < windows.Count; i++) { probs[i][e] = p[i]; emb[i][e] = x[i]; }
         }
-        var route = domains.Select(d => expertDomains.ToList().FindIndex(e => string.Equals(e, d, StringComparison.OrdinalIgnoreCase))).ToArray();
+        var known = expertDomains.ToList();
+        var route = domains.Select(d => known.FindIndex(e => string.Equals(e, d, StringComparison.OrdinalIgnoreCase))).ToArray();
         return new Cache(windows.ToArray(), probs, emb, spoof, route, domains);
     }
 
@@ -76,6 +77,7 @@ public static class GateTrainer
         gate.eval();
         using var noGrad = no_grad();
         var result = new float[cache.Spoof.Length][];
+        if (result.Length == 0) return result;
         int e = cache.SpoofProbs[0].Length;
         for (int s = 0; s < result.Length; s += batch)
         {
@@ -144,8 +146,8 @@ public static class GateTrainer
             var isSpoof = tensor(rows.Select(r => train.Spoof[r] ? 1f : 0f).ToArray()).unsqueeze(1);
             var pTrue = isSpoof * pSpoof + (1 - isSpoof) * (1 - pSpoof);
             var loss = -((w * pTrue).sum(1) + 1e-7f).log().mean();
-            // The routing loss teaches the gate which expert knows a window's domain: the mixture loss alone cannot,
-            // since on their own train windows the experts are near-perfect and many weightings fit.
+            // The mixture loss rewards any weighting under which the experts happen to be right on a window; the routing
+            // loss adds what the corpus knows, which expert was trained on the window's domain.
             var routed = Enumerable.Range(0, rows.Length).Where(i => train.Route[rows[i]] >= 0).ToArray(); // batch positions
             if (routingLossWeight > 0 && routed.Length > 0)
             {

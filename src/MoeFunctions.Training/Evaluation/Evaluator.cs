@@ -15,8 +15,9 @@ public sealed record EvaluationReport(string Bundle, string Manifest, string Spl
 /// <summary>
 /// `moe eval`: scores a manifest split with a bundle through the scanner's <see cref="MoeScorer"/> and reports every
 /// single expert, the uniform ensemble, the classic MoE (sparse top-1, top-2, dense, cascade) and the enhanced MoE
-/// (dense, and its top-1 / top-2 fusion), per domain and pooled. Two scorings: whole file (every 3 s window at the bundle's hop, short files tiled,
-/// file score = <see cref="FileAggregator.FileProbability"/> of the window scores) and the reference's single middle window.
+/// (dense, and its top-1 / top-2 fusion), per domain and pooled. Two scorings: whole file (every 3 s window at the
+/// bundle's hop, short files tiled, file score = <see cref="FileAggregator.FileProbability"/> of the window scores) and
+/// the reference's single middle window.
 /// Window scores are the uncalibrated fused P(spoof) (calibration is monotonic per window).
 /// </summary>
 public static class Evaluator

@@ -35,7 +35,8 @@ gate_opts="--epochs 100 --batches-per-epoch 20 --patience 20 --crops-per-clip 2 
 $moe train gate --kind classic --experts "$experts" --out "$runs/gate-classic" $common $gate_opts
 # The routing loss teaches the enhanced gate which expert knows a window's domain (pooled dev EER 12.0 % -> 10.9 %,
 # docs/model-card.md); the classic gate, linear over the raw waveform, cannot tell the domains apart with or without it.
-$moe train gate --kind enhanced --experts "$experts" --out "$runs/gate-enhanced" $common $gate_opts --routing-loss 1
+# Its own folder name, so a runs folder holding a finished gate from before the batch-norm fix (1.0.x) is not resumed.
+$moe train gate --kind enhanced --experts "$experts" --out "$runs/gate-enhanced-routed" $common $gate_opts --routing-loss 1
 $moe bundle --corpus "$corpus" --out "$runs/bundle" --expert "D1=$runs/D1" --expert "D2=$runs/D2" --expert "D3=$runs/D3" --expert "D4=$runs/D4" \
-  --classic-gate "$runs/gate-classic" --enhanced-gate "$runs/gate-enhanced" --mode dense --gate enhanced --name moe-default --version 1.1.0
+  --classic-gate "$runs/gate-classic" --enhanced-gate "$runs/gate-enhanced-routed" --mode dense --gate enhanced --name moe-default --version 1.1.0
 echo "=== $(date -u +%FT%TZ) done: $runs/bundle"

@@ -248,8 +248,14 @@ public static class OnnxGraphWriter
         {
             var w = Weight($"{layer}.weight", outChannels, inChannels, kernel, kernel);
             var b = Weight($"{layer}.bias", outChannels);
+            return SameConv(x, w, b, kernel, Fresh(layer));
+        }
+
+        /// <summary>A stride-1 Conv node padded to keep the map's size (every LCNN conv).</summary>
+        private string SameConv(string x, string w, string b, int kernel, string output)
+        {
             long p = kernel / 2;
-            return Node("Conv", [x, w, b], [Fresh(layer)],
+            return Node("Conv", [x, w, b], [output],
                 ("kernel_shape", new long[] { kernel, kernel }), ("pads", new[] { p, p, p, p }), ("strides", new long[] { 1, 1 }));
         }
 
@@ -280,9 +286,7 @@ public static class OnnxGraphWriter
                 var xd = Node("DequantizeLinear", [xq, xs, xz], [Fresh(part + "_input_dq")]);
                 var wd = QuantizedWeight(part, w.Data.AsSpan(h * half * inChannels * kernel * kernel, half * inChannels * kernel * kernel), half, inChannels, kernel, format, out var wScale);
                 var bd = QuantizedBias(part, b.Data.AsSpan(h * half, half), xScale, wScale);
-                long p = kernel / 2;
-                var y = Node("Conv", [xd, wd, bd], [Fresh(part)],
-                    ("kernel_shape", new long[] { kernel, kernel }), ("pads", new[] { p, p, p, p }), ("strides", new long[] { 1, 1 }));
+                var y = SameConv(xd, wd, bd, kernel, Fresh(part));
                 var yq = Node("QuantizeLinear", [y, ys, yz], [Fresh(part + "_output_q")]);
                 halves[h] = yq;
             }
@@ -317,10 +321,8 @@ public static class OnnxGraphWriter
             }
             var wDiff = Node("Sub", wHalves, [Fresh(layer + "_wdiff")]);
             var bDiff = Node("Sub", bHalves, [Fresh(layer + "_bdiff")]);
-            long p = kernel / 2;
-            (string, object)[] attributes = [("kernel_shape", new long[] { kernel, kernel }), ("pads", new[] { p, p, p, p }), ("strides", new long[] { 1, 1 })];
-            var diff = Node("Conv", [x, wDiff, bDiff], [Fresh(layer + "_diff")], attributes);
-            var second = Node("Conv", [x, wHalves[1], bHalves[1]], [Fresh(layer + "_half1")], attributes);
+            var diff = SameConv(x, wDiff, bDiff, kernel, Fresh(layer + "_diff"));
+            var second = SameConv(x, wHalves[1], bHalves[1], kernel, Fresh(layer + "_half1"));
             var y = Node("Add", [second, Node("Relu", [diff], [Fresh(layer + "_relu")])], [Fresh(layer + "_mfm")]);
             if (!pool) return y;
             y = MaxPool2(y);

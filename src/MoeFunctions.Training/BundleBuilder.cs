@@ -102,13 +102,11 @@ public static class BundleBuilder
     /// <summary>Renormalised top-k gate-weighted P(spoof), as the scanner's sparse routing fuses it.</summary>
     public static double[] SparseFusion(ClassicGate gate, GateTrainer.Cache cache, int topK)
     {
-        gate.eval();
-        using var noGrad = no_grad();
+        var weights = GateTrainer.Weights(gate, cache);
         var result = new double[cache.Spoof.Length];
         for (int i = 0; i < result.Length; i++)
         {
-            using var scope = NewDisposeScope();
-            var w = nn.functional.softmax(gate.forward(tensor(cache.Waves[i]).unsqueeze(0)), 1).data<float>().ToArray();
+            var w = weights[i];
             var top = Enumerable.Range(0, w.Length).OrderByDescending(j => w[j]).Take(topK).ToArray();
             double sum = top.Sum(j => (double)w[j]);
             result[i] = top.Sum(j => w[j] * (double)cache.SpoofProbs[i][j]) / sum;

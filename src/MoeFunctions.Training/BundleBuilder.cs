@@ -100,17 +100,14 @@ public static class BundleBuilder
     }
 
     /// <summary>Renormalised top-k gate-weighted P(spoof), as the scanner's sparse routing fuses it.</summary>
-    public static double[] SparseFusion(ClassicGate gate, GateTrainer.Cache cache, int topK)
+    public static double[] SparseFusion(ClassicGate gate, GateTrainer.Cache cache, int topK) =>
+        GateTrainer.Weights(gate, cache).Select((w, i) => TopKFusion(w, e => cache.SpoofProbs[i][e], topK)).ToArray();
+
+    /// <summary>The k largest gate weights, renormalised, times each of those experts' P(spoof).</summary>
+    internal static double TopKFusion(float[] weights, Func<int, double> spoof, int k)
     {
-        var weights = GateTrainer.Weights(gate, cache);
-        var result = new double[cache.Spoof.Length];
-        for (int i = 0; i < result.Length; i++)
-        {
-            var w = weights[i];
-            var top = Enumerable.Range(0, w.Length).OrderByDescending(j => w[j]).Take(topK).ToArray();
-            double sum = top.Sum(j => (double)w[j]);
-            result[i] = top.Sum(j => w[j] * (double)cache.SpoofProbs[i][j]) / sum;
-        }
-        return result;
+        var top = Enumerable.Range(0, weights.Length).OrderByDescending(j => weights[j]).Take(k).ToArray();
+        double sum = top.Sum(j => (double)weights[j]);
+        return top.Sum(j => weights[j] * spoof(j)) / sum;
     }
 }

@@ -117,12 +117,7 @@ public static class Evaluator
     }
 
     /// <summary>Sparse top-k fusion from dense outputs: renormalised top-k gate weights times the experts' P(spoof).</summary>
-    private static double TopK(WindowScore s, int k)
-    {
-        var top = Enumerable.Range(0, s.GateWeights.Length).OrderByDescending(i => s.GateWeights[i]).Take(k).ToArray();
-        double sum = top.Sum(i => (double)s.GateWeights[i]);
-        return top.Sum(i => s.GateWeights[i] * (1.0 - s.ExpertBonafide[i])) / sum;
-    }
+    private static double TopK(WindowScore s, int k) => BundleBuilder.TopKFusion(s.GateWeights, e => 1.0 - s.ExpertBonafide[e], k);
 
     public static string Markdown(EvaluationReport r)
     {

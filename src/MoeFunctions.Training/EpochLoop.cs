@@ -7,7 +7,7 @@ namespace MoeFunctions.Training;
 
 /// <summary>
 /// The epoch bookkeeping the expert and gate trainers share: resume from the run folder, the per-epoch cosine learning
-/// rate and torch seed, best-epoch tracking and early stopping on the dev EER, a checkpoint and state.json after every
+/// rate and torch seed, best-epoch tracking and early stopping on the dev EER (ties broken by dev log loss), a checkpoint and state.json after every
 /// epoch, one progress line per epoch. The trainer supplies only its batches and its dev scoring.
 /// </summary>
 public sealed class EpochLoop(nn.Module model, OptimizerHelper optimizer, TrainingOptions o)
@@ -26,9 +26,9 @@ public sealed class EpochLoop(nn.Module model, OptimizerHelper optimizer, Traini
 
     /// <summary>Trains from <paramref name="state"/> until <c>Epochs</c> are done or early stopping ends the run.</summary>
     /// <param name="batchLosses">Runs the batches of one epoch (1-based), yielding each batch's loss.</param>
-    /// <param name="devEer">The model's dev EER now; NaN when there is nothing to score.</param>
+    /// <param name="devScore">The model's dev EER and log loss now; <see cref="DevScore.None"/> when there is nothing to score.</param>
     /// <param name="earlyStopNote">Appended to the progress line of the epoch that stops the run.</param>
-    public TrainingResult Run(RunState state, Func<int, IEnumerable<float>> batchLosses, Func<double> devEer, string earlyStopNote)
+    public TrainingResult Run(RunState state, Func<int, IEnumerable<float>> batchLosses, Func<DevScore> devScore, string earlyStopNote)
     {
         while (state.EpochsDone < o.Epochs && !state.Stopped)
         {
@@ -46,21 +46,22 @@ public sealed class EpochLoop(nn.Module model, OptimizerHelper optimizer, Traini
                 lossSum += loss;
                 n++;
             }
-            double eer = devEer();
-            bool better = !(eer >= state.BestDevEer); // NaN (no dev split) counts as better: keep the latest
-            var report = new EpochReport(epoch, lossSum / Math.Max(1, n), eer, watch.Elapsed.TotalSeconds, lr);
+            var dev = devScore();
+            bool better = dev.IsBetterThan(state.BestDevEer, state.BestDevLogLoss);
+            var report = new EpochReport(epoch, lossSum / Math.Max(1, n), dev.Eer, watch.Elapsed.TotalSeconds, lr, dev.LogLoss);
             int without = better ? 0 : state.EpochsWithoutImprovement + 1;
             state = state with
             {
                 EpochsDone = epoch,
-                BestDevEer = better ? eer : state.BestDevEer,
+                BestDevEer = better ? dev.Eer : state.BestDevEer,
+                BestDevLogLoss = better ? dev.LogLoss : state.BestDevLogLoss,
                 BestEpoch = better ? epoch : state.BestEpoch,
                 EpochsWithoutImprovement = without,
                 Stopped = without >= o.Patience,
                 History = [.. state.History, report],
             };
             Checkpoints.Save(o.OutDir, model, optimizer, state, better);
-            o.Log($"epoch {epoch}: loss {report.Loss:F4}, dev EER {ExpertTrainer.Pct(eer)}, lr {lr:E2}, {report.Seconds:F1} s" +
+            o.Log($"epoch {epoch}: loss {report.Loss:F4}, dev EER {ExpertTrainer.Pct(dev.Eer)} (log loss {dev.LogLoss:F4}), lr {lr:E2}, {report.Seconds:F1} s" +
                   (state.Stopped ? earlyStopNote : ""));
         }
         return new TrainingResult(o.OutDir, Path.Combine(o.OutDir, Checkpoints.BestWeights), state);

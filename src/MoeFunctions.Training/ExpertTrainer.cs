@@ -11,7 +11,7 @@ public sealed record TrainingResult(string OutDir, string BestWeights, RunState 
 
 /// <summary>
 /// Trains one LCNN expert as the reference does: balanced batches of random 3 s crops, cross-entropy, AdamW, cosine
-/// schedule per epoch, early stopping on the dev split's EER (middle window per file). Checkpoints after every epoch.
+/// schedule per epoch, early stopping on the dev split's EER (middle window per file; ties broken by dev log loss). Checkpoints after every epoch.
 /// </summary>
 public static class ExpertTrainer
 {
@@ -32,7 +32,7 @@ public static class ExpertTrainer
         o.Log($"expert: {train.Count} train clips, {dev.Count} dev clips, {batches} batches of {o.BatchSize} per epoch, up to {o.Epochs} epochs");
         return loop.Run(state,
             epoch => sampler.Epoch(o.Seed, epoch, o.BatchSize, batches).Select(batch => Step(batch.Waves, batch.Labels)),
-            () => dev.Count > 0 ? DevEer(model, frontEnd, dev, o.BatchSize) : double.NaN,
+            () => dev.Count > 0 ? Dev(model, frontEnd, dev, o.BatchSize) : DevScore.None,
             $" - early stop (no better dev EER for {o.Patience} epochs)");
 
         float Step(float[] waves, long[] labels)
@@ -54,11 +54,12 @@ public static class ExpertTrainer
 
     public static string Pct(double v) => double.IsFinite(v) ? $"{100 * v:F2} %" : "n/a";
 
-    private static double DevEer(Lcnn model, TorchLogMel frontEnd, IReadOnlyList<Clip> dev, int batch)
+    private static DevScore Dev(Lcnn model, TorchLogMel frontEnd, IReadOnlyList<Clip> dev, int batch)
     {
+        if (dev.All(c => c.Spoof) || dev.All(c => !c.Spoof)) return DevScore.None;
         var (probs, _) = ExpertScorer.Score(model, frontEnd, dev.Select(c => ClipStore.MiddleWindow(c.Samples)).ToList(), batch);
-        if (dev.All(c => c.Spoof) || dev.All(c => !c.Spoof)) return double.NaN;
-        return Metrics.Eer(probs.Select(p => (double)p).ToList(), dev.Select(c => c.Spoof).ToList());
+        var labels = dev.Select(c => c.Spoof).ToList();
+        return new DevScore(Metrics.Eer(probs.Select(p => (double)p).ToList(), labels), DevScore.MeanLogLoss(probs, labels));
     }
 }
 

@@ -116,17 +116,17 @@ public static class GateTrainer
         int batches = o.BatchesPerEpoch ?? Math.Max(1, (int)Math.Ceiling(train.Spoof.Length / (double)o.BatchSize));
         o.Log($"{state.Kind}: {train.Spoof.Length} cached train windows, {dev.Spoof.Length} dev windows, {batches} batches of {o.BatchSize}" +
               (routingLossWeight > 0 ? $", routing loss x {routingLossWeight:G3} on {train.Route.Count(r => r >= 0)} windows" : ""));
-        return loop.Run(state, Epoch, DevEer, " - early stop");
+        return loop.Run(state, Epoch, Dev, " - early stop");
 
-        double DevEer()
+        DevScore Dev()
         {
-            if (!dev.Spoof.Any(s => s) || !dev.Spoof.Any(s => !s)) return double.NaN;
+            if (!dev.Spoof.Any(s => s) || !dev.Spoof.Any(s => !s)) return DevScore.None;
             var weights = Weights(gate, dev);
             var mix = MixtureSpoof(weights, dev);
             // Where the gate sends each domain's windows is what tells a gate that routes from one that only averages.
             o.Log("  dev EER by domain: " + string.Join(", ", DomainEers(mix, dev).Select(d => $"{d.Domain} {ExpertTrainer.Pct(d.Eer)}")) +
                   "; top weight on the domain's own expert: " + string.Join(", ", OwnExpertShares(weights, dev).Select(d => $"{d.Domain} {d.Share:P0}")));
-            return Metrics.Eer(mix.Select(v => (double)v).ToList(), dev.Spoof);
+            return new DevScore(Metrics.Eer(mix.Select(v => (double)v).ToList(), dev.Spoof), DevScore.MeanLogLoss(mix, dev.Spoof));
         }
 
         IEnumerable<float> Epoch(int epoch)

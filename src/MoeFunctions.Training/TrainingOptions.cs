@@ -14,7 +14,7 @@ public sealed record TrainingOptions
     /// <summary>Cosine schedule, stepped once per epoch: lr = etaMin + (lr0 - etaMin)(1 + cos(pi t / TMax)) / 2.</summary>
     public int CosineTMax { get; init; } = 100;
     public double EtaMin { get; init; } = 1e-5;
-    /// <summary>Early stopping: stop after this many epochs without a better dev EER.</summary>
+    /// <summary>Early stopping: stop after this many epochs without a better dev EER (ties broken by the dev log loss).</summary>
     public int Patience { get; init; } = 5;
     public bool Resume { get; init; }
     /// <summary>Weights (a .pt written by a previous run) to start from, e.g. a model pretrained on all domains.</summary>
@@ -28,8 +28,33 @@ public sealed record TrainingOptions
         EtaMin + (LearningRate - EtaMin) * (1 + Math.Cos(Math.PI * epoch / CosineTMax)) / 2;
 }
 
-/// <summary>One finished epoch.</summary>
-public sealed record EpochReport(int Epoch, double Loss, double DevEer, double Seconds, double LearningRate);
+/// <summary>One finished epoch. <paramref name="DevLogLoss"/> is NaN in states written before it was recorded.</summary>
+public sealed record EpochReport(int Epoch, double Loss, double DevEer, double Seconds, double LearningRate, double DevLogLoss = double.NaN);
+
+/// <summary>
+/// A model's score on the dev split after an epoch. A dev split of a few dozen files moves its EER in steps of one
+/// file, so epochs often tie; the mean binary cross-entropy of P(spoof) then says which one separates the classes better.
+/// </summary>
+public readonly record struct DevScore(double Eer, double LogLoss)
+{
+    public static readonly DevScore None = new(double.NaN, double.NaN);
+
+    /// <summary>Mean binary cross-entropy (nats) of P(spoof) against the labels, probabilities clamped to [1e-7, 1 - 1e-7].</summary>
+    public static double MeanLogLoss(IReadOnlyList<float> spoofProbs, IReadOnlyList<bool> spoof)
+    {
+        double sum = 0;
+        for (int i = 0; i < spoofProbs.Count; i++)
+        {
+            double p = Math.Clamp(spoofProbs[i], 1e-7, 1 - 1e-7);
+            sum -= spoof[i] ? Math.Log(p) : Math.Log(1 - p);
+        }
+        return sum / Math.Max(1, spoofProbs.Count);
+    }
+
+    /// <summary>Lower EER wins; an equal EER wins with a lower log loss. NaN (no dev split) counts as better: keep the latest.</summary>
+    public bool IsBetterThan(double bestEer, double bestLogLoss) =>
+        double.IsNaN(Eer) || Eer < bestEer || (Eer == bestEer && LogLoss < bestLogLoss);
+}
 
 /// <summary>Resumable run state, written as state.json next to the weights after every epoch.</summary>
 public sealed record RunState
@@ -37,6 +62,8 @@ public sealed record RunState
     public string Kind { get; init; } = "expert";
     public int EpochsDone { get; init; }
     public double BestDevEer { get; init; } = double.PositiveInfinity;
+    /// <summary>Dev log loss of the best epoch; infinity in states written before it was recorded.</summary>
+    public double BestDevLogLoss { get; init; } = double.PositiveInfinity;
     public int BestEpoch { get; init; }
     public int EpochsWithoutImprovement { get; init; }
     public bool Stopped { get; init; }

@@ -23,7 +23,7 @@ public class RepeatabilityTests(TinyCorpus corpus)
                     "--epochs", "3", "--batches-per-epoch", "4", "--batch", "32", "--seed", "3", "--crops-per-clip", "2", "--threads", "2");
 
             // On the real corpus, before MKL_CBWR was set (MklReproducibility), two runs of the same command differed in
-            // about 1,700 of the gate's 768,048 bytes in 2 of 3 pairs (docs/training.md, "Repeatability"); this tiny run
+            // about 1,700 of the gate's 768,048 bytes (both pairs tried) (docs/training.md, "Repeatability"); this tiny run
             // did not show it without the setting, so it guards the property rather than reproducing that fault.
             Assert.Equal(File.ReadAllBytes(Path.Combine(Dir("a"), Checkpoints.LastWeights)), File.ReadAllBytes(Path.Combine(Dir("b"), Checkpoints.LastWeights)));
             RunState State(string run) => Checkpoints.LoadState(Dir(run))! is var s ? s with { History = [.. s.History.Select(h => h with { Seconds = 0 })] } : null!;

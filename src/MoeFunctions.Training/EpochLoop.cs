@@ -7,8 +7,9 @@ namespace MoeFunctions.Training;
 
 /// <summary>
 /// The epoch bookkeeping the expert and gate trainers share: resume from the run folder, the per-epoch cosine learning
-/// rate and torch seed, best-epoch tracking and early stopping on the dev EER (ties broken by dev log loss), a checkpoint and state.json after every
-/// epoch, one progress line per epoch. The trainer supplies only its batches and its dev scoring.
+/// rate and torch seed, best-epoch tracking and early stopping on the dev EER (ties broken by dev log loss), a
+/// checkpoint and state.json after every epoch, one progress line per epoch. The trainer supplies only its batches and
+/// its dev scoring.
 /// </summary>
 public sealed class EpochLoop(nn.Module model, OptimizerHelper optimizer, TrainingOptions o)
 {
@@ -61,7 +62,7 @@ public sealed class EpochLoop(nn.Module model, OptimizerHelper optimizer, Traini
                 History = [.. state.History, report],
             };
             Checkpoints.Save(o.OutDir, model, optimizer, state, better);
-            o.Log($"epoch {epoch}: loss {report.Loss:F4}, dev EER {ExpertTrainer.Pct(dev.Eer)} (log loss {dev.LogLoss:F4}), lr {lr:E2}, {report.Seconds:F1} s" +
+            o.Log($"epoch {epoch}: loss {report.Loss:F4}, dev EER {ExpertTrainer.Pct(dev.Eer)} (log loss {(double.IsFinite(dev.LogLoss) ? dev.LogLoss.ToString("F4") : "n/a")}), lr {lr:E2}, {report.Seconds:F1} s" +
                   (state.Stopped ? earlyStopNote : ""));
         }
         return new TrainingResult(o.OutDir, Path.Combine(o.OutDir, Checkpoints.BestWeights), state);

@@ -11,7 +11,8 @@ public sealed record TrainingResult(string OutDir, string BestWeights, RunState 
 
 /// <summary>
 /// Trains one LCNN expert as the reference does: balanced batches of random 3 s crops, cross-entropy, AdamW, cosine
-/// schedule per epoch, early stopping on the dev split's EER (middle window per file; ties broken by dev log loss). Checkpoints after every epoch.
+/// schedule per epoch, early stopping on the dev split's EER (middle window per file; ties broken by dev log loss).
+/// Checkpoints after every epoch.
 /// </summary>
 public static class ExpertTrainer
 {

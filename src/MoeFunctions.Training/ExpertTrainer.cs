@@ -1,5 +1,4 @@
 using MoeFunctions.Training.Data;
-using MoeFunctions.Training.Evaluation;
 using MoeFunctions.Training.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -57,10 +56,8 @@ public static class ExpertTrainer
 
     private static DevScore Dev(Lcnn model, TorchLogMel frontEnd, IReadOnlyList<Clip> dev, int batch)
     {
-        if (dev.All(c => c.Spoof) || dev.All(c => !c.Spoof)) return DevScore.None;
         var (probs, _) = ExpertScorer.Score(model, frontEnd, dev.Select(c => ClipStore.MiddleWindow(c.Samples)).ToList(), batch);
-        var labels = dev.Select(c => c.Spoof).ToList();
-        return new DevScore(Metrics.Eer(probs.Select(p => (double)p).ToList(), labels), DevScore.MeanLogLoss(probs, labels));
+        return DevScore.Of(probs, dev.Select(c => c.Spoof).ToList());
     }
 }
 

@@ -126,7 +126,7 @@ public static class GateTrainer
             // Where the gate sends each domain's windows is what tells a gate that routes from one that only averages.
             o.Log("  dev EER by domain: " + string.Join(", ", DomainEers(mix, dev).Select(d => $"{d.Domain} {ExpertTrainer.Pct(d.Eer)}")) +
                   "; top weight on the domain's own expert: " + string.Join(", ", OwnExpertShares(weights, dev).Select(d => $"{d.Domain} {d.Share:P0}")));
-            return new DevScore(Metrics.Eer(mix.Select(v => (double)v).ToList(), dev.Spoof), DevScore.MeanLogLoss(mix, dev.Spoof));
+            return DevScore.Of(mix, dev.Spoof);
         }
 
         IEnumerable<float> Epoch(int epoch)

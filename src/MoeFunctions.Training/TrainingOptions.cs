@@ -39,6 +39,11 @@ public readonly record struct DevScore(double Eer, double LogLoss)
 {
     public static readonly DevScore None = new(double.NaN, double.NaN);
 
+    /// <summary>EER and log loss of P(spoof) on the dev windows; <see cref="None"/> when the dev split lacks a class.</summary>
+    public static DevScore Of(IReadOnlyList<float> spoofProbs, IReadOnlyList<bool> spoof) =>
+        !spoof.Any(s => s) || spoof.All(s => s) ? None
+        : new(Evaluation.Metrics.Eer(spoofProbs.Select(p => (double)p).ToList(), spoof), MeanLogLoss(spoofProbs, spoof));
+
     /// <summary>Mean binary cross-entropy (nats) of P(spoof) against the labels, probabilities clamped to [1e-7, 1 - 1e-7].</summary>
     public static double MeanLogLoss(IReadOnlyList<float> spoofProbs, IReadOnlyList<bool> spoof)
     {

@@ -24,6 +24,9 @@ public class EarlyStoppingTests
         var loss = DevScore.MeanLogLoss([0.9f, 0.2f], [true, false]);
         Assert.Equal((-Math.Log(0.9f) - Math.Log(1 - 0.2f)) / 2, loss, 6);
         Assert.True(DevScore.MeanLogLoss([0f], [true]) is > 15 and < 17, "a certain miss is clamped, not infinite");
+        Assert.Equal(DevScore.None, DevScore.Of([0.9f, 0.8f], [true, true])); // one class: nothing to rank
+        var both = DevScore.Of([0.9f, 0.2f], [true, false]);
+        Assert.Equal((0.0, loss), (both.Eer, both.LogLoss));
     }
 
     [Fact]

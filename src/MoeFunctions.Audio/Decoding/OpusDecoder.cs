@@ -4,6 +4,11 @@ using Concentus;
 namespace MoeFunctions.Audio.Decoding;
 
 /// <summary>Ogg Opus (RFC 7845) through Concentus at 48 kHz: honours pre-skip, output gain and end trimming by the final granule position.</summary>
+/// <remarks>A stereo stream (mapping family 0) goes to a mono decoder, which libopus allows: it mixes the two channels to their
+/// mean inside the codec (SILK decodes the mid channel, CELT averages the bands before its inverse MDCT), so the synthesis runs once
+/// and our downmix has nothing to do. 1.3x faster than decoding both channels, and within 3e-5 of their mean (docs/audio.md).
+/// Decoding at 16 kHz would skip the resampler too, but Concentus 2.2.2 returns silence for SILK frames at 16 kHz (and
+/// nearly silence at 24 kHz), so it stays at 48 kHz.</remarks>
 internal sealed class OpusDecoder : PcmDecoder
 {
     private const int Rate = 48000, MaxFrame = 5760; // 120 ms at 48 kHz
@@ -23,6 +28,7 @@ internal sealed class OpusDecoder : PcmDecoder
     public override string DecoderName => "Concentus";
     public override int SampleRate => Rate;
     public override int Channels { get; }
+    public override int SourceChannels { get; }
 
     public OpusDecoder(InputStream input)
     {
@@ -31,7 +37,7 @@ internal sealed class OpusDecoder : PcmDecoder
         var head = _ogg.NextPacket();
         if (head.Length < 19 || !head[..8].SequenceEqual("OpusHead"u8)) throw new MediaDecodeException("ogg-opus: missing or short OpusHead header");
         if (head[8] >> 4 != 0) throw new MediaDecodeException($"ogg-opus: unsupported OpusHead version {head[8]}");
-        Channels = head[9];
+        SourceChannels = Channels = head[9];
         _preSkip = BinaryPrimitives.ReadUInt16LittleEndian(head[10..]);
         _gain = MathF.Pow(10f, BinaryPrimitives.ReadInt16LittleEndian(head[16..]) / (20f * 256f));
         int family = head[18];
@@ -41,7 +47,8 @@ internal sealed class OpusDecoder : PcmDecoder
             if (family == 0)
             {
                 if (Channels > 2) throw new MediaDecodeException($"ogg-opus: mapping family 0 with {Channels} channels");
-                _mono = OpusCodecFactory.CreateDecoder(Rate, Channels);
+                Channels = 1;
+                _mono = OpusCodecFactory.CreateDecoder(Rate, 1);
             }
             else
             {

@@ -96,7 +96,8 @@ public static class MediaDecoder
             long size = 10 + (head[6] << 21 | head[7] << 14 | head[8] << 7 | head[9]) + ((head[5] & 0x10) != 0 ? 10 : 0);
             var after = PeekAfter(input, size);
             if (after.StartsWith("fLaC"u8)) { input.Skip(size); return new FlacDecoder(input); }
-            if (IsMpegAudioSync(after) || after.Length == 0) return new Mp3Decoder(input, after); // NLayer skips the tag itself
+            // Free format (no stated frame length) cannot be cut into frames here: ffmpeg takes it.
+            if (MpegFrameHeader.TryParse(after) is { IsFreeFormat: false } || after.Length == 0) return new Mp3Decoder(input); // its frame reader skips the tag
         }
         if (head.Length >= 12 && head.StartsWith("RIFF"u8) && head[8..12].SequenceEqual("WAVE"u8) && WavDecoder.IsSupportedEncoding(head))
             return new WavDecoder(input);
@@ -109,7 +110,7 @@ public static class MediaDecoder
             if (first.StartsWith("OpusHead"u8)) return new OpusDecoder(input);
             // Other Ogg codecs (Speex, FLAC-in-Ogg, Theora+audio) go to ffmpeg below.
         }
-        if (IsMpegAudioSync(head) && IsMpegAudioSync(SecondFrame(head))) return new Mp3Decoder(input, head);
+        if (IsMpegAudioSync(head) && IsMpegAudioSync(SecondFrame(head))) return new Mp3Decoder(input);
 
         if (NonMedia(head) is { } kind) throw new MediaDecodeException($"not a media file ({kind})");
         string? ffmpeg = FfmpegDecoder.Locate(options);
@@ -128,31 +129,12 @@ public static class MediaDecoder
     }
 
     /// <summary>MPEG-1/2/2.5 Layer I-III frame header with valid bitrate and rate fields (ADTS AAC has layer bits 00 and is excluded).</summary>
-    private static bool IsMpegAudioSync(ReadOnlySpan<byte> h) =>
-        h.Length >= 4 && h[0] == 0xFF && (h[1] & 0xE0) == 0xE0 && (h[1] & 0x18) != 0x08 && (h[1] & 0x06) != 0
-        && (h[2] & 0xF0) != 0xF0 && (h[2] & 0x0C) != 0x0C;
+    private static bool IsMpegAudioSync(ReadOnlySpan<byte> h) => MpegFrameHeader.TryParse(h) != null;
 
-    /// <summary>The bytes where the frame after the first MPEG Layer III/II frame header should start, to confirm the sync.</summary>
+    /// <summary>The bytes where the frame after the first MPEG audio frame header should start, to confirm the sync.</summary>
     private static ReadOnlySpan<byte> SecondFrame(ReadOnlySpan<byte> h)
     {
-        int version = (h[1] >> 3) & 3, layer = (h[1] >> 1) & 3, bitrateIndex = h[2] >> 4, rateIndex = (h[2] >> 2) & 3, padding = (h[2] >> 1) & 1;
-        if (bitrateIndex == 0) return []; // free format: not confirmable here
-        int[] rates = version switch { 3 => [44100, 48000, 32000], 2 => [22050, 24000, 16000], _ => [11025, 12000, 8000] };
-        int[] l3v1 = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
-        int[] l2v1 = [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384];
-        int[] l1v1 = [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448];
-        int[] l23v2 = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
-        int[] l1v2 = [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256];
-        int rate = rates[rateIndex];
-        int len;
-        if (layer == 3) // Layer I
-            len = ((version == 3 ? l1v1 : l1v2)[bitrateIndex] * 12000 / rate + padding) * 4;
-        else
-        {
-            int kbps = version == 3 ? (layer == 2 ? l2v1 : l3v1)[bitrateIndex] : l23v2[bitrateIndex];
-            int factor = layer == 1 && version != 3 ? 72 : 144;
-            len = factor * kbps * 1000 / rate + padding;
-        }
+        int len = MpegFrameHeader.TryParse(h)?.Length ?? 0; // 0 for free format: not confirmable here
         return len > 0 && h.Length > len + 4 ? h[len..] : [];
     }
 

@@ -33,6 +33,8 @@ public sealed record BenchOptions
     /// <summary>Least windows per lever attempt and round (two rounds each).</summary>
     public int LeverWindowsPerRound => Small ? 4 : 32;
     public double DecodeSeconds => Small ? 6 : 60;
+    /// <summary>Interleaved decode rounds (a 60 s file decodes in a fraction of a second, so more rounds cost little and steady the ratio).</summary>
+    public int DecodeRounds => Small ? 1 : 5;
     public int RoutingMaxFiles => Small ? 2 : 200;
     /// <summary>Speech windows kept per dev file (the first; corpus clips are 5-15 s: 1-5 windows): keeps the loaded-machine run short.</summary>
     public int RoutingWindowsPerFile => Small ? 1 : 1;

@@ -16,9 +16,12 @@ public sealed record LeverRow(string Lever, string Setting, double WindowsPerSec
 
 public sealed record RoutingRow(string Mode, double WindowsPerSecond, double ExpertsPerWindow, double CostRelativeToDense, double PooledEer, int Files, int Windows);
 
-/// <param name="ManagedRealTime">Seconds of audio decoded per wall second through MediaDecoder.</param>
+/// <param name="ManagedRealTime">Seconds of audio decoded per wall second through MediaDecoder, after one untimed decode.</param>
 /// <param name="FfmpegRealTime">Seconds of audio per wall second for the ffmpeg process on the same file.</param>
-public sealed record DecodeRow(string Format, string Decoder, double AudioSeconds, double ManagedRealTime, double FfmpegRealTime)
+/// <param name="ManagedCores">CPU seconds of this process per wall second while MediaDecoder ran (MP3 decodes on several cores).</param>
+/// <param name="ManagedFirstRealTime">The first decode of that format in the process, while the JIT compiles its code.</param>
+public sealed record DecodeRow(string Format, string Decoder, double AudioSeconds, double ManagedRealTime, double FfmpegRealTime,
+    double ManagedCores, double ManagedFirstRealTime)
 {
     public double Ratio => FfmpegRealTime > 0 ? ManagedRealTime / FfmpegRealTime : 0;
 }

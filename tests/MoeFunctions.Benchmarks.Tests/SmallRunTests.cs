@@ -78,6 +78,8 @@ public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunF
             // Codec priming and padding move the end by a few ms at most.
             Assert.InRange(d.AudioSeconds, R.Options.DecodeSeconds - 0.1, R.Options.DecodeSeconds + 0.1);
             Assert.True(d.ManagedRealTime > 0);
+            Assert.True(d.ManagedFirstRealTime > 0);
+            Assert.True(d.ManagedCores > 0);
             Assert.True(d.FfmpegRealTime > 0);
             Assert.False(string.IsNullOrEmpty(d.Decoder));
         });

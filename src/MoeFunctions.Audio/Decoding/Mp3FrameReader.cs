@@ -10,7 +10,6 @@ namespace MoeFunctions.Audio.Decoding;
 /// </summary>
 internal sealed class Mp3FrameReader
 {
-    private const int MaxFrameBytes = 2881; // Layer II, MPEG-2.5, 160 kbit/s at 8 kHz, padded: the longest legal frame
     private readonly InputStream _input;
     private readonly byte[] _buf = new byte[64 * 1024];
     private int _pos, _len;
@@ -84,9 +83,6 @@ internal sealed class Mp3FrameReader
         }
         return _len;
     }
-
-    /// <summary>Largest frame the reader hands out, for sizing buffers.</summary>
-    public static int MaxFrameLength => MaxFrameBytes;
 }
 
 /// <summary>One frame's bytes as NLayer's <see cref="MpegFrameDecoder"/> reads them: <see cref="ReadBits"/> starts after the header

@@ -45,7 +45,7 @@ public sealed class Mp3DecoderTests(MediaFixture media) : IClassFixture<MediaFix
     {
         string path = MediaFiles.Convert(media.Speech, media.Dir.File("clean.mp3"), "-c:a", "libmp3lame", "-b:a", "64k", "-write_xing", "0");
         byte[] clean = File.ReadAllBytes(path);
-        // 3000 bytes of 0xFF 0xFB ... look-alike garbage spliced in at a frame boundary near the middle.
+        // 3000 bytes of 0xFF 0xFB (frame sync bits, but never a valid header: bitrate index 15) spliced in at a frame boundary near the middle.
         int cut = FrameStarts(clean).First(p => p > clean.Length / 2);
         var junk = Enumerable.Range(0, 3000).Select(i => (byte)(i % 2 == 0 ? 0xFF : 0xFB)).ToArray();
         string damaged = media.Dir.File("junk.mp3");

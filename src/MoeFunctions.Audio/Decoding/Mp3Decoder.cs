@@ -11,7 +11,7 @@ namespace MoeFunctions.Audio.Decoding;
 /// Each segment is decoded by a fresh decoder that first runs over the previous segment's last frames (at least
 /// <see cref="WarmupFrames"/> frames and <see cref="WarmupBytes"/> bytes) and drops their output: by then the bit reservoir (main data
 /// reaches at most 511 bytes back), the IMDCT overlap (one granule) and the synthesis filter bank (512 samples) hold what one
-/// decoder running through the whole file would hold, so the output is the same samples (FormatTests compares it with
+/// decoder running through the whole file would hold, so the output is the same samples (Mp3DecoderTests compares it with
 /// NLayer's own <c>MpegFile</c> bit for bit). Segment boundaries depend only on the stream, never on the core count.</para>
 /// <para>NLayer's output starts 529 samples later than ffmpeg's (decoder delay of the synthesis filter bank, measured:
 /// DESIGN.md section 5); those samples are dropped so timings match ffmpeg's decode. Like ffmpeg, a Xing/Info frame is not

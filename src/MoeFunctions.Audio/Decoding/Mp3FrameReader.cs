@@ -18,9 +18,6 @@ internal sealed class Mp3FrameReader
 
     public Mp3FrameReader(InputStream input) => _input = input;
 
-    /// <summary>Bytes skipped as not belonging to any frame (ID3v2 tag excluded).</summary>
-    public long JunkBytes { get; private set; }
-
     /// <summary>Appends the next frame's bytes to <paramref name="sink"/> and returns its header; null at the end of the input.</summary>
     public MpegFrameHeader? Next(List<byte> sink)
     {
@@ -45,13 +42,11 @@ internal sealed class Mp3FrameReader
                     _pos += length;
                     return h;
                 }
-                if (!fits && _eof) { JunkBytes += have; _pos = _len; return null; } // a frame cut short by the end of the input
+                if (!fits && _eof) { _pos = _len; return null; } // a frame cut short by the end of the input
             }
             _inSync = false;
             _pos++;
-            JunkBytes++;
         }
-        JunkBytes += _len - _pos;
         _pos = _len;
         return null;
     }

@@ -5,9 +5,9 @@ namespace MoeFunctions.Audio;
 
 /// <summary>Entry point of the audio pipeline: sniffs the container by its magic bytes (never the extension) and opens a 16 kHz mono stream.</summary>
 /// <remarks>
-/// Managed decoders: WAV (own streaming reader), MP3 (NLayer), Ogg Vorbis (NVorbis), Ogg Opus (Concentus), FLAC (own decoder).
-/// Everything else goes to ffmpeg when it is available. Downmix is the mean of all channels; resampling uses our polyphase resampler (docs/audio.md).
-/// See docs/audio.md.
+/// Managed decoders: WAV (own streaming reader), MP3 (own frame reader + NLayer's frame decoder), Ogg Vorbis (NVorbis),
+/// Ogg Opus (Concentus), FLAC (own decoder). Everything else goes to ffmpeg when it is available. Downmix is the mean of all
+/// channels; resampling uses our polyphase resampler. See docs/audio.md.
 /// </remarks>
 public static class MediaDecoder
 {

@@ -6,9 +6,9 @@ namespace MoeFunctions.Audio.Decoding;
 /// <summary>Ogg Opus (RFC 7845) through Concentus at 48 kHz: honours pre-skip, output gain and end trimming by the final granule position.</summary>
 /// <remarks>A stereo stream (mapping family 0) goes to a mono decoder, which libopus allows: it mixes the two channels to their
 /// mean inside the codec (SILK decodes the mid channel, CELT averages the bands before its inverse MDCT), so the synthesis runs once
-/// and our downmix has nothing to do. 1.3x faster than decoding both channels, and within 3e-5 of their mean (docs/audio.md).
-/// Decoding at 16 kHz would skip the resampler too, but Concentus 2.2.2 returns silence for SILK frames at 16 kHz (and
-/// nearly silence at 24 kHz), so it stays at 48 kHz.</remarks>
+/// and our downmix has nothing to do. 1.3x faster than decoding both channels, and within 2.2e-5 of their mean (docs/audio.md).
+/// Decoding at 16 kHz would skip the resampler too, but Concentus 2.2.2 returns silence at 16 kHz (and nearly silence at
+/// 24 kHz) for low-bit-rate mono speech, so it stays at 48 kHz.</remarks>
 internal sealed class OpusDecoder : PcmDecoder
 {
     private const int Rate = 48000, MaxFrame = 5760; // 120 ms at 48 kHz

@@ -14,7 +14,11 @@ public sealed record LeverRow(string Lever, string Setting, double WindowsPerSec
     public double Relative => BaselineWindowsPerSecond > 0 ? WindowsPerSecond / BaselineWindowsPerSecond : 0;
 }
 
-public sealed record RoutingRow(string Mode, double WindowsPerSecond, double ExpertsPerWindow, double CostRelativeToDense, double PooledEer, int Files, int Windows);
+/// <param name="CostRelativeToDense">Seconds per window over all rounds, relative to the first row's.</param>
+/// <param name="CostRangeMin">Lowest per-round cost relative to the first row in the same round (rounds alternate the modes).</param>
+/// <param name="CostRangeMax">Highest per-round cost, likewise: the spread says how far one run's ratio can be trusted.</param>
+public sealed record RoutingRow(string Mode, double WindowsPerSecond, double ExpertsPerWindow, double CostRelativeToDense, double PooledEer, int Files, int Windows,
+    double CostRangeMin, double CostRangeMax);
 
 /// <param name="ManagedRealTime">Seconds of audio decoded per wall second through MediaDecoder, after one untimed decode.</param>
 /// <param name="FfmpegRealTime">Seconds of audio per wall second for the ffmpeg process on the same file.</param>

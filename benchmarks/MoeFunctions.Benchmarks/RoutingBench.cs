@@ -49,11 +49,16 @@ public static class RoutingBench
         try
         {
             var speed = modes.Select(_ => new Throughput()).ToArray();
+            var roundSeconds = modes.Select(_ => new List<double>()).ToArray();
             var last = new IReadOnlyList<WindowScore>[modes.Count];
             foreach (var s in scorers) s.Score(samples.Take(Math.Min(Batch, samples.Length)).ToArray()); // warm-up
             for (var round = 0; round < options.RoutingRounds; round++)
                 for (var m = 0; m < modes.Count; m++)
+                {
+                    double before = speed[m].Seconds;
                     speed[m].Time(() => { last[m] = ScoreAll(scorers[m], samples); return samples.Length; });
+                    roundSeconds[m].Add(speed[m].Seconds - before);
+                }
 
             var denseSecondsPerWindow = 1 / speed[0].PerSecond;
             for (var m = 0; m < modes.Count; m++)
@@ -63,10 +68,13 @@ public static class RoutingBench
                     .Where(x => x.Probs.Count > 0)
                     .Select(x => (x.Spoof, Score: FileAggregator.FileProbability(x.Probs)))
                     .ToList();
+                var perRound = roundSeconds[m].Zip(roundSeconds[0], (mine, dense) => mine / dense).ToList();
                 var row = new RoutingRow(modes[m].Name, speed[m].PerSecond, last[m].Average(s => s.ExpertsRun),
-                    (1 / speed[m].PerSecond) / denseSecondsPerWindow, Eer.Compute(fileScores), fileScores.Count, samples.Length);
+                    (1 / speed[m].PerSecond) / denseSecondsPerWindow, Eer.Compute(fileScores), fileScores.Count, samples.Length,
+                    perRound.Min(), perRound.Max());
                 report.Routing.Add(row);
-                log.WriteLine($"routing {row.Mode}: {row.WindowsPerSecond:F1} w/s, {row.ExpertsPerWindow:F2} experts/window, EER {row.PooledEer:P1}");
+                log.WriteLine($"routing {row.Mode}: {row.WindowsPerSecond:F1} w/s, {row.ExpertsPerWindow:F2} experts/window, " +
+                              $"cost {row.CostRelativeToDense:P0} (rounds {row.CostRangeMin:P0}-{row.CostRangeMax:P0}), EER {row.PooledEer:P1}");
             }
             report.RoutingNote = $"Bundle '{bundle.Manifest.Name}' {bundle.Manifest.Version} (trained: {bundle.Manifest.Trained.ToString().ToLowerInvariant()}); " +
                                  $"{files.Count} dev files from {manifest} ({string.Join(", ", files.Select(f => f.Domain).Distinct().Order())}), " +

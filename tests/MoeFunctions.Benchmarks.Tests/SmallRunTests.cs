@@ -65,6 +65,8 @@ public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunF
             Assert.Equal(2, x.Files);
         });
         Assert.Equal(1.0, R.Routing[0].CostRelativeToDense, 6);
+        Assert.Equal((1.0, 1.0), (R.Routing[0].CostRangeMin, R.Routing[0].CostRangeMax)); // dense against itself in every round
+        Assert.All(R.Routing, x => Assert.True(x.CostRangeMin > 0 && x.CostRangeMin <= x.CostRangeMax));
         Assert.Contains("(trained: true)", R.RoutingNote); // the shipped models/default
         Assert.DoesNotContain("UNTRAINED", R.RoutingNote);
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -50,7 +51,8 @@ public sealed class ModelBundle
 
     private static void VerifyManifest(string path, BundleManifest m)
     {
-        void Fail(string problem) => throw new BundleException($"{path}: {problem}");
+        // DoesNotReturn lets the compiler see that the null checks below guard what follows them.
+        [DoesNotReturn] void Fail(string problem) => throw new BundleException($"{path}: {problem}");
 
         if (m.Schema != BundleManifest.CurrentSchema) Fail($"schema '{m.Schema}' is not supported (expected '{BundleManifest.CurrentSchema}')");
         if (m.SampleRate != 16000) Fail($"sampleRate {m.SampleRate} is not supported (expected 16000)");
@@ -59,14 +61,14 @@ public sealed class ModelBundle
         if (m.FrontEnd != new FrontEndSpec()) Fail($"frontEnd {m.FrontEnd} differs from the supported one {new FrontEndSpec()}");
         if (m.Experts is null || m.Experts.Count == 0) Fail("no experts listed");
         if (m.Gates?.Classic is null) Fail("gates.classic is required (it routes every mode but dense+enhanced)");
-        var dup = m.Experts!.GroupBy(x => x.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        var dup = m.Experts.GroupBy(x => x.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) Fail($"expert name '{dup.Key}' is listed {dup.Count()} times");
-        if (m.Experts!.Any(x => string.IsNullOrWhiteSpace(x.Name))) Fail("an expert has an empty name");
-        var files = m.Experts!.Select(x => x.File).Append(m.Gates!.Classic!.File);
+        if (m.Experts.Any(x => string.IsNullOrWhiteSpace(x.Name))) Fail("an expert has an empty name");
+        var files = m.Experts.Select(x => x.File).Append(m.Gates.Classic.File);
         if (m.Gates.Enhanced is { } en) files = files.Append(en.File);
         var dupFile = files.GroupBy(f => f, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (dupFile is not null) Fail($"file '{dupFile.Key}' is listed more than once");
-        if (m.Routing.TopK < 1 || m.Routing.TopK > m.Experts!.Count) Fail($"routing.topK {m.Routing.TopK} must be in 1..{m.Experts.Count}");
+        if (m.Routing.TopK < 1 || m.Routing.TopK > m.Experts.Count) Fail($"routing.topK {m.Routing.TopK} must be in 1..{m.Experts.Count}");
         if (m.Routing.Gate == GateKind.Enhanced && m.Gates.Enhanced is null) Fail("routing.gate is enhanced but gates.enhanced is missing");
         if (!(m.Routing.CascadeMargin >= 0 && m.Routing.CascadeMargin <= 1)) Fail($"routing.cascadeMargin {m.Routing.CascadeMargin} must be in 0..1");
         if (!double.IsFinite(m.Calibration.A) || !double.IsFinite(m.Calibration.B)) Fail("calibration a and b must be finite numbers");
@@ -79,7 +81,7 @@ public sealed class ModelBundle
         if (string.IsNullOrWhiteSpace(file) || Path.IsPathRooted(file) || file.Split('/', '\\').Contains(".."))
             throw new BundleException($"{Path.Combine(dir, ManifestFile)}: file '{file}' must be a plain path inside the bundle folder");
         var path = Path.Combine(dir, file);
-        void Fail(string problem) => throw new BundleException($"{path}: {problem}");
+        [DoesNotReturn] void Fail(string problem) => throw new BundleException($"{path}: {problem}");
 
         if (!File.Exists(path)) Fail("file listed in moe.json is missing");
         var bytes = File.ReadAllBytes(path);

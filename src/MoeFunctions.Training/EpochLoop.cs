@@ -9,9 +9,10 @@ namespace MoeFunctions.Training;
 /// The epoch bookkeeping the expert and gate trainers share: resume from the run folder, the per-epoch cosine learning
 /// rate and torch seed, best-epoch tracking and early stopping on the dev EER (ties broken by dev log loss), a
 /// checkpoint and state.json after every epoch, one progress line per epoch. The trainer supplies only its batches and
-/// its dev scoring.
+/// its dev scoring; with a <paramref name="average"/> (which the trainer updates after each step and scores on dev), the
+/// loop saves and restores it and best.pt holds its weights.
 /// </summary>
-public sealed class EpochLoop(nn.Module model, OptimizerHelper optimizer, TrainingOptions o)
+public sealed class EpochLoop(nn.Module model, OptimizerHelper optimizer, TrainingOptions o, WeightAverage? average = null)
 {
     /// <summary>
     /// With <c>Resume</c> and a state.json in <c>OutDir</c>: restores weights and optimizer, logs
@@ -20,8 +21,9 @@ public sealed class EpochLoop(nn.Module model, OptimizerHelper optimizer, Traini
     public RunState StartOrResume(RunState fresh, Func<RunState, string> resumedLine)
     {
         if (!o.Resume || Checkpoints.LoadState(o.OutDir) is not { } saved) return fresh;
-        Checkpoints.Restore(o.OutDir, model, optimizer);
+        bool averageRestored = Checkpoints.Restore(o.OutDir, model, optimizer, average);
         o.Log(resumedLine(saved));
+        if (!averageRestored) o.Log("the run kept no weight average until now: it starts at the resumed weights");
         return saved;
     }
 
@@ -61,7 +63,7 @@ public sealed class EpochLoop(nn.Module model, OptimizerHelper optimizer, Traini
                 Stopped = without >= o.Patience,
                 History = [.. state.History, report],
             };
-            Checkpoints.Save(o.OutDir, model, optimizer, state, better);
+            Checkpoints.Save(o.OutDir, model, optimizer, state, better, average);
             o.Log($"epoch {epoch}: loss {report.Loss:F4}, dev EER {ExpertTrainer.Pct(dev.Eer)} (log loss {(double.IsFinite(dev.LogLoss) ? dev.LogLoss.ToString("F4") : "n/a")}), lr {lr:E2}, {report.Seconds:F1} s" +
                   (state.Stopped ? earlyStopNote : ""));
         }

@@ -11,7 +11,8 @@ public sealed record TrainingResult(string OutDir, string BestWeights, RunState 
 /// <summary>
 /// Trains one LCNN expert as the reference does: balanced batches of random 3 s crops, cross-entropy, AdamW, cosine
 /// schedule per epoch, early stopping on the dev split's EER (middle window per file; ties broken by dev log loss).
-/// Checkpoints after every epoch.
+/// Checkpoints after every epoch. With <see cref="TrainingOptions.EmaDecay"/>, dev scoring, early stopping and best.pt
+/// use a moving average of the weights (<see cref="WeightAverage"/>).
 /// </summary>
 public static class ExpertTrainer
 {
@@ -25,14 +26,17 @@ public static class ExpertTrainer
         using var model = new Lcnn();
         if (o.InitWeights is not null) model.load(o.InitWeights);
         var optimizer = torch.optim.AdamW(model.parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
-        var loop = new EpochLoop(model, optimizer, o);
+        using var averaged = o.EmaDecay is null ? null : new Lcnn();
+        var average = o.EmaDecay is { } decay ? new WeightAverage(model, averaged!, decay) : null;
+        var loop = new EpochLoop(model, optimizer, o, average);
         var state = loop.StartOrResume(new RunState { Kind = "expert", Seed = o.Seed },
             saved => $"resumed {o.OutDir} after epoch {saved.EpochsDone} (best dev EER {Pct(saved.BestDevEer)} at epoch {saved.BestEpoch})");
         int batches = o.BatchesPerEpoch ?? Math.Max(1, (int)Math.Ceiling(sampler.Count / (double)o.BatchSize));
-        o.Log($"expert: {train.Count} train clips, {dev.Count} dev clips, {batches} batches of {o.BatchSize} per epoch, up to {o.Epochs} epochs");
+        o.Log($"expert: {train.Count} train clips, {dev.Count} dev clips, {batches} batches of {o.BatchSize} per epoch, up to {o.Epochs} epochs" +
+              (o.EmaDecay is { } d ? $"; dev scoring and best.pt on the weight average (decay {d} per step)" : ""));
         return loop.Run(state,
             epoch => sampler.Epoch(o.Seed, epoch, o.BatchSize, batches).Select(batch => Step(batch.Waves, batch.Labels)),
-            () => dev.Count > 0 ? Dev(model, frontEnd, dev, o.BatchSize) : DevScore.None,
+            () => dev.Count > 0 ? Dev(averaged ?? model, frontEnd, dev, o.BatchSize) : DevScore.None,
             $" - early stop (no better dev EER for {o.Patience} epochs)");
 
         float Step(float[] waves, long[] labels)
@@ -44,6 +48,7 @@ public static class ExpertTrainer
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
+            average?.Update();
             return loss.item<float>();
         }
     }

@@ -20,6 +20,11 @@ public sealed record TrainingOptions
     /// <summary>Weights (a .pt written by a previous run) to start from, e.g. a model pretrained on all domains.</summary>
     public string? InitWeights { get; init; }
     public int Threads { get; init; } = 2;
+    /// <summary>
+    /// Experts only: keep an exponential moving average of the weights with this decay per optimizer step (e.g. 0.99:
+    /// about the last 100 steps) and score, stop and save on it (<see cref="WeightAverage"/>); null = the reference's plain weights.
+    /// </summary>
+    public double? EmaDecay { get; init; }
     /// <summary>Cap on dev clips per class scored after each epoch (deterministic subset); null = all.</summary>
     public int? MaxDevClipsPerClass { get; init; }
     public Action<string> Log { get; init; } = Console.WriteLine;

@@ -68,9 +68,16 @@ public sealed class TrainExpertSettings : TrainRunSettings
     public string Domain { get; init; } = "";
     [CommandOption("--init <CHECKPOINT>"), Description("Start from these weights (a .pt or a run folder's best.pt), e.g. the pooled pretraining run.")]
     public string? Init { get; init; }
+    [CommandOption("--ema <DECAY>"),
+     Description("Keep a moving average of the weights (decay per step, e.g. 0.99) and score dev, stop early and save best.pt on it.")]
+    public double? Ema { get; init; }
 
-    public override ValidationResult Validate() =>
-        string.IsNullOrWhiteSpace(Domain) ? ValidationResult.Error("--domain is required (D1..D4 or all)") : base.Validate();
+    public override ValidationResult Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Domain)) return ValidationResult.Error("--domain is required (D1..D4 or all)");
+        if (Ema is { } d && !(d >= 0 && d < 1)) return ValidationResult.Error("--ema must be in [0, 1)");
+        return base.Validate();
+    }
 }
 
 public sealed class TrainExpertCommand : Command<TrainExpertSettings>
@@ -81,7 +88,7 @@ public sealed class TrainExpertCommand : Command<TrainExpertSettings>
         if (init is not null && !File.Exists(init)) return CommandErrors.Fail($"--init: {init} not found");
         return CommandErrors.Run(() =>
         {
-            var result = TrainingPipeline.TrainExpert(s.Corpus, s.Domain, s.Options(init));
+            var result = TrainingPipeline.TrainExpert(s.Corpus, s.Domain, s.Options(init) with { EmaDecay = s.Ema });
             AnsiConsole.MarkupLine($"best dev EER {ExpertTrainer.Pct(result.State.BestDevEer)} at epoch {result.State.BestEpoch}: {Markup.Escape(result.BestWeights)}");
         });
     }

@@ -68,6 +68,16 @@ public class PipelineTests(TinyCorpus corpus)
             Assert.Contains("## whole file", md);
             Assert.Contains("## middle window", md);
 
+            // Per generator and per bona fide source: the default routing over both domains, each expert on its own domain.
+            var defaultSystem = MoeFunctions.Training.Evaluation.Evaluator.DefaultSystem(bundle.Manifest.Routing)!;
+            Assert.NotNull(report.Groups);
+            Assert.Equal([("D1", "bonafide", "espeak-ng"), ("D1", "spoof", "sox-pitch-lowpass"), ("D2", "bonafide", "espeak-ng"), ("D2", "spoof", "sox-pitch-lowpass")],
+                report.Groups.Where(g => g.System == defaultSystem).Select(g => (g.Domain, g.Class, g.Group)).Order());
+            Assert.Equal([("expert expert-D1", "D1"), ("expert expert-D2", "D2")],
+                report.Groups.Where(g => g.System != defaultSystem).Select(g => (g.System, g.Domain)).Distinct().Order());
+            Assert.All(report.Groups, g => { Assert.Equal(3, g.Files); Assert.Equal(3, g.Against); Assert.InRange(g.Eer, 0, 1); });
+            Assert.Contains("## By generator and by bona fide source", md);
+
             // Whole-file scoring cuts windows as `moe scan` does: a silent file has no speech window, so (like the scanner's
             // NotApplicable) it has no whole-file score, while the reference's middle window still scores it.
             var copy = Dir("corpus-with-silence");

@@ -10,14 +10,23 @@ namespace MoeFunctions.Training.Evaluation;
 public sealed record MetricRow(string System, string Scoring, string Domain, int Files, double Eer, double EerLow, double EerHigh,
     double MinDcf, double MinDcfLow, double MinDcfHigh);
 
-public sealed record EvaluationReport(string Bundle, string Manifest, string Split, IReadOnlyList<MetricRow> Rows, string Notes);
+/// <summary>
+/// One group of a domain's files against the domain's other class (whole file): <paramref name="Class"/> "spoof" is a
+/// generator's fakes against all the domain's bona fide files (ASVspoof's per-attack EER), "bonafide" a source's real
+/// files against all the domain's fakes. <paramref name="Against"/> counts the other class.
+/// </summary>
+public sealed record GroupRow(string System, string Domain, string Class, string Group, int Files, int Against, double Eer, double EerLow, double EerHigh);
+
+public sealed record EvaluationReport(string Bundle, string Manifest, string Split, IReadOnlyList<MetricRow> Rows, string Notes,
+    IReadOnlyList<GroupRow>? Groups = null);
 
 /// <summary>
 /// `moe eval`: scores a manifest split with a bundle through the scanner's <see cref="MoeScorer"/> and reports every
 /// single expert, the uniform ensemble, the classic MoE (sparse top-1, top-2, dense, cascade) and the enhanced MoE
 /// (dense, and its top-1 / top-2 fusion), per domain and pooled. Two scorings: whole file (every 3 s window at the
 /// bundle's hop, short files tiled, file score = <see cref="FileAggregator.FileProbability"/> of the window scores) and
-/// the reference's single middle window.
+/// the reference's single middle window. Then, per domain, each spoof generator and each bona fide source against the
+/// domain's other class (<see cref="ByGroup"/>), for the default routing and each domain's own expert.
 /// Window scores are the uncalibrated fused P(spoof) (calibration is monotonic per window).
 /// </summary>
 public static class Evaluator
@@ -83,14 +92,14 @@ public static class Evaluator
                 systems["enhanced MoE dense"] = scores.Select(s => 1.0 - s.FusedBonafide).ToArray();
             }
 
+        double[] FileScores(double[] w, bool whole) => fileWindows.Select(f => !whole ? w[f.Middle]
+            : f.Count == 0 ? double.NaN : FileAggregator.FileProbability(Enumerable.Range(f.Start, f.Count).Select(i => w[i]))).ToArray();
         var rows = new List<MetricRow>();
         var domains = clips.Select(c => c.Entry.Domain).Distinct().Order(StringComparer.Ordinal).Append("pooled").ToList();
         foreach (var (name, w) in systems)
             foreach (var scoring in new[] { "whole file", "middle window" })
             {
-                bool whole = scoring == "whole file";
-                var fileScores = fileWindows.Select(f => !whole ? w[f.Middle]
-                    : f.Count == 0 ? double.NaN : FileAggregator.FileProbability(Enumerable.Range(f.Start, f.Count).Select(i => w[i]))).ToArray();
+                var fileScores = FileScores(w, scoring == "whole file");
                 foreach (var d in domains)
                 {
                     var idx = Enumerable.Range(0, clips.Count)
@@ -103,10 +112,57 @@ public static class Evaluator
                     rows.Add(new MetricRow(name, scoring, d, idx.Length, Metrics.Eer(s, y), el, eh, Metrics.MinDcf(s, y), dl, dh));
                 }
             }
+        // Per generator and per bona fide source, for the bundle's default system and for each domain's own expert.
+        var scoredEntries = clips.Select(c => c.Entry).ToList();
+        var groups = new List<GroupRow>();
+        if (DefaultSystem(bundle.Manifest.Routing) is { } def && systems.TryGetValue(def, out var defScores))
+            groups.AddRange(ByGroup(def, FileScores(defScores, whole: true), scoredEntries, bootstrap));
+        foreach (var expert in bundle.Manifest.Experts)
+            if (systems.TryGetValue($"expert {expert.Name}", out var w))
+                groups.AddRange(ByGroup($"expert {expert.Name}", FileScores(w, whole: true), scoredEntries, bootstrap).Where(g => g.Domain == expert.Domain));
+
         return new EvaluationReport(Path.GetFullPath(bundleDir), Path.GetFullPath(manifestPath), split, rows,
             $"Whole file: the scanner's decoder and windows (3 s at the bundle's hop, short files tiled, last window end-aligned), speech windows only, " +
             $"file score = mean of the top third of window scores; {noSpeech} of {clips.Count} files had no speech window and are left out of the whole-file rows. " +
-            "Scores are uncalibrated fused P(spoof). minDCF: P(spoof) 0.05, C_miss 1, C_fa 10. 95 % CIs: percentile bootstrap over files (1000 resamples, seed 1).");
+            "Scores are uncalibrated fused P(spoof). minDCF: P(spoof) 0.05, C_miss 1, C_fa 10. 95 % CIs: percentile bootstrap over files (1000 resamples, seed 1).",
+            groups);
+    }
+
+    /// <summary>The system row that is the bundle's default routing (null for a sparse top-k this report does not compute).</summary>
+    public static string? DefaultSystem(RoutingDefaults routing) => routing.Mode switch
+    {
+        RoutingMode.Dense => routing.Gate == GateKind.Enhanced ? "enhanced MoE dense" : "classic MoE dense",
+        RoutingMode.Cascade => "classic MoE cascade",
+        RoutingMode.Sparse when routing.TopK is 1 or 2 => $"classic MoE sparse top-{routing.TopK}",
+        _ => null,
+    };
+
+    /// <summary>
+    /// Per domain: each spoof generator (the manifest's generator up to its first ':', the engine without its voice) against
+    /// all the domain's bona fide files, and each bona fide source against all the domain's spoof files. Files without a
+    /// score (NaN: no speech window) are left out.
+    /// </summary>
+    public static IReadOnlyList<GroupRow> ByGroup(string system, IReadOnlyList<double> fileScores, IReadOnlyList<CorpusEntry> entries, int bootstrap)
+    {
+        var rows = new List<GroupRow>();
+        var scored = Enumerable.Range(0, entries.Count).Where(i => !double.IsNaN(fileScores[i])).ToList();
+        foreach (var domain in scored.Select(i => entries[i].Domain).Distinct().Order(StringComparer.Ordinal))
+            foreach (bool spoof in new[] { true, false })
+            {
+                var inDomain = scored.Where(i => entries[i].Domain == domain).ToList();
+                var against = inDomain.Where(i => entries[i].Spoof != spoof).ToList();
+                if (against.Count == 0) continue;
+                string GroupOf(int i) => spoof ? entries[i].Generator.Split(':')[0] : entries[i].Source;
+                foreach (var group in inDomain.Where(i => entries[i].Spoof == spoof).GroupBy(GroupOf).OrderBy(g => g.Key, StringComparer.Ordinal))
+                {
+                    var idx = group.Concat(against).ToList();
+                    var s = idx.Select(i => fileScores[i]).ToList();
+                    var y = idx.Select(i => entries[i].Spoof).ToList();
+                    var (low, high) = Metrics.Bootstrap(s, y, Metrics.Eer, bootstrap);
+                    rows.Add(new GroupRow(system, domain, spoof ? "spoof" : "bonafide", group.Key, group.Count(), against.Count, Metrics.Eer(s, y), low, high));
+                }
+            }
+        return rows;
     }
 
     private static IReadOnlyList<WindowScore> ScoreAll(MoeScorer scorer, List<float[]> windows)
@@ -139,6 +195,27 @@ public static class Evaluator
                     sb.Append(m is null ? " – |" : $" {100 * m.Eer:F2} [{100 * m.EerLow:F1}, {100 * m.EerHigh:F1}] / {m.MinDcf:F3} |");
                 }
                 sb.AppendLine();
+            }
+            sb.AppendLine();
+        }
+        if (r.Groups is { Count: > 0 } groups)
+        {
+            // The default system has every domain's groups; each expert has its own domain's only. A default routing the
+            // report does not compute (sparse top-3 and up) leaves the experts alone.
+            const string Expert = "expert ";
+            string? main = groups.Select(g => g.System).FirstOrDefault(n => !n.StartsWith(Expert, StringComparison.Ordinal));
+            sb.AppendLine("## By generator and by bona fide source (whole file): EER % [95 % CI]").AppendLine();
+            sb.AppendLine("Each spoof generator's files against all bona fide files of its domain, and each bona fide source's files against all");
+            sb.AppendLine("spoof files of its domain. Groups of a few files have wide intervals.").AppendLine();
+            sb.AppendLine($"| domain | class | group | files (against) | {main ?? "default routing (not computed)"} | the domain's own expert |");
+            sb.AppendLine("|---|---|---|---:|---|---|");
+            static string Cell(GroupRow? g) => g is null ? "–" : $"{100 * g.Eer:F2} [{100 * g.EerLow:F1}, {100 * g.EerHigh:F1}]";
+            foreach (var key in groups.Select(g => (g.Domain, g.Class, g.Group, g.Files, g.Against)).Distinct())
+            {
+                var inGroup = groups.Where(x => (x.Domain, x.Class, x.Group) == (key.Domain, key.Class, key.Group)).ToList();
+                var own = inGroup.FirstOrDefault(x => x.System.StartsWith(Expert, StringComparison.Ordinal));
+                sb.AppendLine($"| {key.Domain} | {key.Class} | {key.Group} | {key.Files} ({key.Against}) | {Cell(inGroup.FirstOrDefault(x => x.System == main))} | " +
+                              $"{(own is null ? "–" : $"{Cell(own)} ({own.System[Expert.Length..]})")} |");
             }
             sb.AppendLine();
         }

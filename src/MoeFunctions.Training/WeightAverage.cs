@@ -20,16 +20,19 @@ public sealed class WeightAverage
         if (!(decay >= 0 && decay < 1)) throw new ArgumentOutOfRangeException(nameof(decay), decay, "the decay must be in [0, 1)");
         _decay = decay;
         Shadow = shadow;
-        var averages = shadow.named_parameters().Select(p => (p.name, (Tensor)p.parameter))
-            .Concat(shadow.named_buffers()).ToDictionary(p => p.Item1, p => p.Item2);
-        _pairs = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(model.named_buffers())
-            .Select(p => (p.Item2, averages.TryGetValue(p.Item1, out var a) ? a
-                : throw new ArgumentException($"the shadow module has no tensor '{p.Item1}'", nameof(shadow))))
+        var averages = Tensors(shadow).ToDictionary(t => t.Name, t => t.Tensor);
+        _pairs = Tensors(model)
+            .Select(t => (t.Tensor, averages.TryGetValue(t.Name, out var a) ? a
+                : throw new ArgumentException($"the shadow module has no tensor '{t.Name}'", nameof(shadow))))
             .ToArray();
         if (_pairs.Length != averages.Count) throw new ArgumentException("the shadow module has tensors the model lacks", nameof(shadow));
         shadow.eval();
         Reset();
     }
+
+    /// <summary>Every parameter and buffer of a module by its state_dict name (the live tensors, not copies).</summary>
+    private static IEnumerable<(string Name, Tensor Tensor)> Tensors(nn.Module m) =>
+        m.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(m.named_buffers());
 
     /// <summary>The averaged weights, always in eval mode.</summary>
     public nn.Module Shadow { get; }

@@ -147,9 +147,10 @@ public static class Evaluator
         var rows = new List<GroupRow>();
         var scored = Enumerable.Range(0, entries.Count).Where(i => !double.IsNaN(fileScores[i])).ToList();
         foreach (var domain in scored.Select(i => entries[i].Domain).Distinct().Order(StringComparer.Ordinal))
+        {
+            var inDomain = scored.Where(i => entries[i].Domain == domain).ToList();
             foreach (bool spoof in new[] { true, false })
             {
-                var inDomain = scored.Where(i => entries[i].Domain == domain).ToList();
                 var against = inDomain.Where(i => entries[i].Spoof != spoof).ToList();
                 if (against.Count == 0) continue;
                 string GroupOf(int i) => spoof ? entries[i].Generator.Split(':')[0] : entries[i].Source;
@@ -162,6 +163,7 @@ public static class Evaluator
                     rows.Add(new GroupRow(system, domain, spoof ? "spoof" : "bonafide", group.Key, group.Count(), against.Count, Metrics.Eer(s, y), low, high));
                 }
             }
+        }
         return rows;
     }
 

@@ -95,13 +95,15 @@ public sealed class FfmpegSafetyTests : IDisposable
     {
         string record = Directory.CreateDirectory(_dir.File("stall")).FullName;
         string exe = _dir.File("ffmpeg-stall");
-        File.WriteAllText(exe, $"#!/bin/sh\necho $$ > '{record}/pid'\nsleep 300 &\necho $! > '{record}/child'\nwait\n");
+        // A child and a grandchild, so the whole tree has to go, not just the process the decoder started.
+        File.WriteAllText(exe, $"#!/bin/sh\necho $$ > '{record}/pid'\nsleep 300 &\necho $! > '{record}/child'\n" +
+                               $"sh -c \"sleep 300 & echo \\$! > '{record}/grandchild'; wait\" &\nwait\n");
         File.SetUnixFileMode(exe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var outcome = DecodeRunner.Run(() => new FileStream(MuLawSpeech(), FileMode.Open, FileAccess.Read),
             new DecodeOptions { FfmpegPath = exe, FfmpegTimeout = TimeSpan.FromSeconds(2) });
         Assert.Equal(OutcomeKind.Failed, outcome.Kind);
         Assert.Contains("timed out", outcome.Reason);
-        foreach (var f in new[] { "pid", "child" })
+        foreach (var f in new[] { "pid", "child", "grandchild" })
         {
             int pid = int.Parse(File.ReadAllText(Path.Combine(record, f)).Trim());
             Assert.False(IsRunning(pid), $"ffmpeg's {f} process {pid} still runs");

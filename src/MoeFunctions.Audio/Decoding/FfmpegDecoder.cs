@@ -247,10 +247,7 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
         return error.Length > 300 ? error[..300] : error;
     }
 
-    private void Kill()
-    {
-        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); } catch (Exception) { }
-    }
+    private void Kill() => ProcessTree.KillAndWait(_process, TimeSpan.FromSeconds(2));
 
     private static void TryDelete(string path)
     {

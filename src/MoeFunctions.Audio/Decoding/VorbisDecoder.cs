@@ -2,7 +2,7 @@ using NVorbis;
 
 namespace MoeFunctions.Audio.Decoding;
 
-/// <summary>Ogg Vorbis through NVorbis (forward-only reading works: NVorbis only seeks when asked to).</summary>
+/// <summary>Ogg Vorbis through NVorbis (forward-only reading works: NVorbis only seeks when asked to), fed checked pages.</summary>
 internal sealed class VorbisDecoder : PcmDecoder
 {
     private readonly VorbisReader _reader;
@@ -18,7 +18,7 @@ internal sealed class VorbisDecoder : PcmDecoder
         _input = input;
         try
         {
-            _reader = new VorbisReader(input, closeOnDispose: false) { ClipSamples = false };
+            _reader = new VorbisReader(new CheckedOggStream(input, Format), closeOnDispose: false) { ClipSamples = false };
             SampleRate = _reader.SampleRate;
             Channels = _reader.Channels;
         }

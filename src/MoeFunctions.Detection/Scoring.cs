@@ -239,11 +239,36 @@ public sealed class MoeScorer : IDisposable
             foreach (var i in active)
             {
                 scores[i] = Fuse(weights[i], bona[i]);
-                if (Math.Abs(scores[i].SpoofProbability - Threshold) < CascadeMargin) next.Add(i);
+                if (NeedsAnotherExpert(scores[i])) next.Add(i);
             }
             active = next.ToArray();
         }
         return scores;
+    }
+
+    /// <summary>The cascade goes on while the fused P(spoof) is within the margin of the threshold.</summary>
+    private bool NeedsAnotherExpert(WindowScore score) => Math.Abs(score.SpoofProbability - Threshold) < CascadeMargin;
+
+    /// <summary>
+    /// What the cascade returns for a window, replayed from a score in which every expert ran: the gate's ranking and the
+    /// stop rule of <see cref="RoutingMode.Cascade"/> (this scorer's threshold and margin) over the experts' outputs.
+    /// For the enhanced gate, which needs every expert's embedding and so never runs a real cascade, this shows what the
+    /// cascade's fusion costs in accuracy (`moe eval`); for the classic gate it equals scoring in cascade mode.
+    /// </summary>
+    public WindowScore CascadeOver(WindowScore allExperts)
+    {
+        ArgumentNullException.ThrowIfNull(allExperts);
+        if (allExperts.ExpertsRun != _e) throw new ArgumentException("every expert must have run on the window", nameof(allExperts));
+        var bona = new float[_e];
+        Array.Fill(bona, float.NaN);
+        WindowScore score = null!;
+        foreach (var e in Rank(allExperts.GateWeights))
+        {
+            bona[e] = allExperts.ExpertBonafide[e];
+            score = Fuse(allExperts.GateWeights, bona);
+            if (!NeedsAnotherExpert(score)) break;
+        }
+        return score;
     }
 
     /// <summary>Runs ranks firstRank..rankEnd-1 of each window's expert order, grouped so each expert session runs once.</summary>

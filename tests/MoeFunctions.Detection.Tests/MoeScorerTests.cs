@@ -158,6 +158,42 @@ public sealed class MoeScorerTests : IClassFixture<MoeScorerTests.Bundles>
     }
 
     [Fact]
+    public void Cascade_replayed_over_every_expert_equals_scoring_in_cascade_mode()
+    {
+        var options = new ScorerOptions { Mode = RoutingMode.Cascade, CascadeMargin = 0.1, Threshold = 0.5 };
+        using var cascade = new MoeScorer(_b.Steered, options);
+        using var dense = new MoeScorer(_b.Steered, options with { Mode = RoutingMode.Dense });
+        var windows = Windows(1, -1, 1, -1, 0.2f);
+        var real = cascade.Score(windows);
+        var replayed = dense.Score(windows).Select(dense.CascadeOver).ToArray();
+
+        Assert.Equal([1, 2, 1, 2], real.Take(4).Select(s => s.ExpertsRun)); // both ways to stop
+        for (var i = 0; i < windows.Length; i++)
+        {
+            Assert.Equal(real[i].SpoofProbability, replayed[i].SpoofProbability, 1e-12);
+            Assert.Equal(real[i].ExpertBonafide.Select(float.IsNaN), replayed[i].ExpertBonafide.Select(float.IsNaN));
+        }
+        Assert.Throws<ArgumentException>(() => dense.CascadeOver(real[0])); // one expert ran: nothing to replay from
+    }
+
+    [Fact]
+    public void Cascade_replayed_with_the_enhanced_gate_follows_its_ranking()
+    {
+        // The enhanced gate prefers expert 0 (P(spoof) 0.10): far from 0.5, so the replay stops after it; with a full margin
+        // it adds every expert and equals dense.
+        using var narrow = new MoeScorer(_b.Fixed, new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Enhanced, CascadeMargin = 0.1, Threshold = 0.5 });
+        using var full = new MoeScorer(_b.Fixed, new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Enhanced, CascadeMargin = 1.0 });
+        var scores = narrow.Score(Windows(0, 0));
+        foreach (var s in scores)
+        {
+            var stopped = narrow.CascadeOver(s);
+            Assert.Equal(1, stopped.ExpertsRun);
+            Assert.Equal(1 - Bona[0], stopped.SpoofProbability, Tol);
+            Assert.Equal(s.FusedBonafide, full.CascadeOver(s).FusedBonafide, 1e-9);
+        }
+    }
+
+    [Fact]
     public void Cascade_with_a_full_margin_runs_every_expert_and_equals_dense()
     {
         using var cascade = new MoeScorer(_b.Steered, new ScorerOptions { Mode = RoutingMode.Cascade, CascadeMargin = 1.0 });

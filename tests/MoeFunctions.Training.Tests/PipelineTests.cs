@@ -59,7 +59,8 @@ public class PipelineTests(TinyCorpus corpus)
             // moe eval on the dev split (the tiny corpus has no test split): every system, both scorings, per domain and pooled.
             var report = MoeFunctions.Training.Evaluation.Evaluator.Evaluate(Dir("bundle"), corpus.Root, "dev", bootstrap: 50, log: _ => { });
             string[] systems = ["expert expert-D1", "expert expert-D2", "uniform ensemble", "classic MoE sparse top-1", "classic MoE sparse top-2",
-                "classic MoE dense", "classic MoE cascade", "enhanced MoE top-1 fusion", "enhanced MoE top-2 fusion", "enhanced MoE dense"];
+                "classic MoE dense", "classic MoE cascade", "enhanced MoE top-1 fusion", "enhanced MoE top-2 fusion", "enhanced MoE dense",
+                "enhanced MoE cascade fusion"];
             Assert.Equal(systems.Order(), report.Rows.Select(r => r.System).Distinct().Order());
             Assert.Equal(systems.Length * 2 * 3, report.Rows.Count); // 2 scorings x (D1, D2, pooled)
             Assert.All(report.Rows, r => { Assert.InRange(r.Eer, 0, 1); Assert.InRange(r.MinDcf, 0, double.MaxValue); });

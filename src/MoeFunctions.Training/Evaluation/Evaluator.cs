@@ -23,7 +23,7 @@ public sealed record EvaluationReport(string Bundle, string Manifest, string Spl
 /// <summary>
 /// `moe eval`: scores a manifest split with a bundle through the scanner's <see cref="MoeScorer"/> and reports every
 /// single expert, the uniform ensemble, the classic MoE (sparse top-1, top-2, dense, cascade) and the enhanced MoE
-/// (dense, and its top-1 / top-2 fusion), per domain and pooled. Two scorings: whole file (every 3 s window at the
+/// (dense, and its top-1 / top-2 / cascade fusion), per domain and pooled. Two scorings: whole file (every 3 s window at the
 /// bundle's hop, short files tiled, file score = <see cref="FileAggregator.FileProbability"/> of the window scores) and
 /// the reference's single middle window. Then, per domain, each spoof generator and each bona fide source against the
 /// domain's other class (<see cref="ByGroup"/>), for the default routing and each domain's own expert.
@@ -84,12 +84,14 @@ public static class Evaluator
         if (bundle.Manifest.Gates.Enhanced is not null)
             using (var enhanced = new MoeScorer(bundle, new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Enhanced }))
             {
-                // The enhanced gate reads every expert's embedding, so its top-k rows save no compute: they show what
-                // keeping only the gate's k largest weights does to accuracy, as the issue asks of both MoEs.
+                // The enhanced gate reads every expert's embedding, so its top-k and cascade rows save no compute: they show
+                // what keeping only the gate's k largest weights, or the cascade's stop rule, does to accuracy, as the issue
+                // asks of both MoEs.
                 var scores = ScoreAll(enhanced, windows);
                 systems["enhanced MoE top-1 fusion"] = scores.Select(s => TopK(s, 1)).ToArray();
                 if (e >= 2) systems["enhanced MoE top-2 fusion"] = scores.Select(s => TopK(s, 2)).ToArray();
                 systems["enhanced MoE dense"] = scores.Select(s => 1.0 - s.FusedBonafide).ToArray();
+                systems["enhanced MoE cascade fusion"] = scores.Select(s => 1.0 - enhanced.CascadeOver(s).FusedBonafide).ToArray();
             }
 
         double[] FileScores(double[] w, bool whole) => fileWindows.Select(f => !whole ? w[f.Middle]
@@ -132,7 +134,7 @@ public static class Evaluator
     public static string? DefaultSystem(RoutingDefaults routing) => routing.Mode switch
     {
         RoutingMode.Dense => routing.Gate == GateKind.Enhanced ? "enhanced MoE dense" : "classic MoE dense",
-        RoutingMode.Cascade => "classic MoE cascade",
+        RoutingMode.Cascade => "classic MoE cascade", // the scanner's cascade always routes with the classic gate
         RoutingMode.Sparse when routing.TopK is 1 or 2 => $"classic MoE sparse top-{routing.TopK}",
         _ => null,
     };

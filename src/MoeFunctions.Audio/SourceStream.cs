@@ -8,7 +8,7 @@ namespace MoeFunctions.Audio;
 /// network or storage read failure into a permanent "bad media" verdict; <see cref="MediaDecoder"/> checks this tag and
 /// rethrows the source's own exception instead, so callers can retry it. No knowledge of any storage SDK is needed.
 /// </summary>
-internal sealed class SourceStream(Stream inner) : Stream
+internal sealed class SourceStream(Stream inner) : ReadOnlyForwardStream
 {
     private ExceptionDispatchInfo? _fault;
     private volatile bool _disposed;
@@ -25,8 +25,6 @@ internal sealed class SourceStream(Stream inner) : Stream
         catch (Exception e) { Record(e); throw; }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         try { return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false); }
@@ -41,16 +39,6 @@ internal sealed class SourceStream(Stream inner) : Stream
     {
         if (!_disposed) Interlocked.CompareExchange(ref _fault, ExceptionDispatchInfo.Capture(e), null);
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -6,7 +6,7 @@ namespace MoeFunctions.Audio.Decoding;
 /// tests/MoeFunctions.Reliability.Tests/Inputs); so pages are checked here first, as <see cref="OggPacketReader"/>
 /// checks them for Opus, and such a file fails with a <see cref="MediaDecodeException"/> instead.
 /// </summary>
-internal sealed class CheckedOggStream : Stream
+internal sealed class CheckedOggStream : ReadOnlyForwardStream
 {
     private readonly OggPageReader _pages;
     private readonly string _format;
@@ -35,15 +35,4 @@ internal sealed class CheckedOggStream : Stream
         _offset += n;
         return n;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

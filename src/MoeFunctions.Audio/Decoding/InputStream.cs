@@ -4,7 +4,7 @@ namespace MoeFunctions.Audio.Decoding;
 /// Forward-only view of the caller's stream: replays the sniffed prefix, counts bytes and refuses to read past
 /// <see cref="DecodeOptions.MaxBytes"/>. Decoders read through it, so no decoder needs the source to be seekable.
 /// </summary>
-internal sealed class InputStream : Stream
+internal sealed class InputStream : ReadOnlyForwardStream
 {
     private readonly Stream _inner;
     private readonly long _maxBytes;
@@ -102,16 +102,7 @@ internal sealed class InputStream : Stream
         return n;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => Consumed; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

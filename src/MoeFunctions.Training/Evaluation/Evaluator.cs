@@ -10,6 +10,9 @@ namespace MoeFunctions.Training.Evaluation;
 public sealed record MetricRow(string System, string Scoring, string Domain, int Files, double Eer, double EerLow, double EerHigh,
     double MinDcf, double MinDcfLow, double MinDcfHigh);
 
+/// <summary>Where a file's windows sit in the list <see cref="Evaluator.CutAsScan"/> returns: its speech windows, then its middle window.</summary>
+public sealed record FileWindows(int Start, int Count, int Middle);
+
 /// <summary>
 /// One group of a domain's files against the domain's other class (whole file): <paramref name="Class"/> "spoof" is a
 /// generator's fakes against all the domain's bona fide files (ASVspoof's per-attack EER), "bonafide" a source's real
@@ -43,25 +46,8 @@ public static class Evaluator
         var clips = ClipStore.Load(manifest, entries);
         log($"evaluating {clips.Count} {split} files with {bundleDir}");
 
-        // Windows of every file, cut the way `moe scan` cuts them: the scanner's decoder and windower (bundle window and
-        // hop, short files tiled, last window end-aligned), and only the windows its speech detector keeps. Then the
-        // reference's middle window of the same file. A file without a speech window has no whole-file score (the scanner
-        // calls it NotApplicable); it is counted and left out of the whole-file rows only.
-        var windows = new List<float[]>();
-        var fileWindows = new List<(int Start, int Count, int Middle)>();
-        var windowOptions = new WindowOptions(bundle.Manifest.WindowSamples, bundle.Manifest.DefaultHopSamples);
-        int noSpeech = 0;
-        foreach (var c in clips)
-        {
-            int start = windows.Count;
-            using (var source = MediaDecoder.OpenFile(manifest.FullPath(c.Entry)))
-                foreach (var w in Windower.Split(source, windowOptions))
-                    if (w.IsSpeech) windows.Add(w.Samples);
-            int count = windows.Count - start;
-            if (count == 0) noSpeech++;
-            windows.Add(ClipStore.MiddleWindow(c.Samples));
-            fileWindows.Add((start, count, windows.Count - 1));
-        }
+        var (windows, fileWindows) = CutAsScan(bundle, manifest, clips);
+        int noSpeech = fileWindows.Count(f => f.Count == 0);
         if (noSpeech > 0) log($"{noSpeech} of {clips.Count} files have no speech window (NotApplicable in a scan)");
 
         var systems = new Dictionary<string, double[]>();
@@ -94,8 +80,7 @@ public static class Evaluator
                 systems["enhanced MoE cascade fusion"] = scores.Select(s => 1.0 - enhanced.CascadeOver(s).FusedBonafide).ToArray();
             }
 
-        double[] FileScores(double[] w, bool whole) => fileWindows.Select(f => !whole ? w[f.Middle]
-            : f.Count == 0 ? double.NaN : FileAggregator.FileProbability(Enumerable.Range(f.Start, f.Count).Select(i => w[i]))).ToArray();
+        double[] FileScores(double[] w, bool whole) => Evaluator.FileScores(w, fileWindows, whole);
         var rows = new List<MetricRow>();
         var domains = clips.Select(c => c.Entry.Domain).Distinct().Order(StringComparer.Ordinal).Append("pooled").ToList();
         foreach (var (name, w) in systems)
@@ -129,6 +114,35 @@ public static class Evaluator
             "Scores are uncalibrated fused P(spoof). minDCF: P(spoof) 0.05, C_miss 1, C_fa 10. 95 % CIs: percentile bootstrap over files (1000 resamples, seed 1).",
             groups);
     }
+
+    /// <summary>
+    /// Every file's windows, cut the way `moe scan` cuts them: the scanner's decoder and windower (bundle window and hop,
+    /// short files tiled, last window end-aligned), and only the windows its speech detector keeps; then the reference's
+    /// middle window of the same file. A file without a speech window has no whole-file score (the scanner calls it
+    /// NotApplicable): its <see cref="FileWindows.Count"/> is 0.
+    /// </summary>
+    public static (List<float[]> Windows, List<FileWindows> Files) CutAsScan(ModelBundle bundle, CorpusManifest manifest, IReadOnlyList<Clip> clips)
+    {
+        var windows = new List<float[]>();
+        var files = new List<FileWindows>();
+        var windowOptions = new WindowOptions(bundle.Manifest.WindowSamples, bundle.Manifest.DefaultHopSamples);
+        foreach (var c in clips)
+        {
+            int start = windows.Count;
+            using (var source = MediaDecoder.OpenFile(manifest.FullPath(c.Entry)))
+                foreach (var w in Windower.Split(source, windowOptions))
+                    if (w.IsSpeech) windows.Add(w.Samples);
+            int count = windows.Count - start;
+            windows.Add(ClipStore.MiddleWindow(c.Samples));
+            files.Add(new FileWindows(start, count, windows.Count - 1));
+        }
+        return (windows, files);
+    }
+
+    /// <summary>Per file: the scanner's file score over its speech windows (NaN without one), or the middle window's score.</summary>
+    public static double[] FileScores(IReadOnlyList<double> windowScores, IReadOnlyList<FileWindows> files, bool wholeFile) =>
+        files.Select(f => !wholeFile ? windowScores[f.Middle]
+            : f.Count == 0 ? double.NaN : FileAggregator.FileProbability(Enumerable.Range(f.Start, f.Count).Select(i => windowScores[i]))).ToArray();
 
     /// <summary>The system row that is the bundle's default routing (null for a sparse top-k this report does not compute).</summary>
     public static string? DefaultSystem(RoutingDefaults routing) => routing.Mode switch

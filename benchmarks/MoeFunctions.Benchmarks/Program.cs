@@ -1,12 +1,14 @@
 using MoeFunctions.Benchmarks;
 
-// moe-bench [--small] [--levers] [--gpu --speech DIR] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]
+// moe-bench [--small] [--levers] [--gate-probe] [--gpu --speech DIR] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]
 string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.WriteLine("moe-bench [--small] [--levers] [--gpu --speech DIR] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]\n" +
+    Console.WriteLine("moe-bench [--small] [--levers] [--gate-probe] [--gpu --speech DIR] [--corpus DIR] [--model DIR] [--work DIR] [--moe PATH] [--out FILE] [--note TEXT]\n" +
                       "  --small  seconds-long run for the test suite (no report unless --out)\n" +
                       "  --levers only the ONNX Runtime levers at batch 32 (speed and memory settings side by side); prints them\n" +
+                      "  --gate-probe  a linear gate over log-mel band statistics, trained on the corpus's TRAIN split, against the\n" +
+                      "           bundle's gates on DEV (routing and EER); prints the tables. --probe-clips N: TRAIN clips per domain (300)\n" +
                       "  --gpu    CPU against CUDA on this machine (a build with -p:OrtGpu=true): one expert, the scorer, `moe scan`;\n" +
                       "           --speech names a folder of WAV speech to loop; the page goes to --out or the console\n" +
                       "  full mode writes docs/benchmarks.md unless --out says otherwise");
@@ -29,6 +31,14 @@ var options = new BenchOptions
 };
 try
 {
+    if (args.Contains("--gate-probe"))
+    {
+        var bundle = MoeFunctions.Detection.ModelBundle.Load(options.ModelDirectory ?? Path.Combine(AppContext.BaseDirectory, "models", "default"));
+        var manifest = MoeFunctions.Training.Data.CorpusManifest.Load(options.CorpusDirectory);
+        int clips = int.Parse(Value("--probe-clips") ?? "300", System.Globalization.CultureInfo.InvariantCulture);
+        Console.WriteLine(GateProbe.Markdown(GateProbe.Run(bundle, manifest, clips, log: Console.Out)));
+        return 0;
+    }
     if (gpu)
     {
         var page = GpuBench.Run(options, Value("--speech") ?? throw new InvalidOperationException("--gpu needs --speech DIR"), Console.Out);

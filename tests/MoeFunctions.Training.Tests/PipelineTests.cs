@@ -65,7 +65,12 @@ public class PipelineTests(TinyCorpus corpus)
             Assert.Equal(systems.Length * 2 * 3, report.Rows.Count); // 2 scorings x (D1, D2, pooled)
             Assert.All(report.Rows, r => { Assert.InRange(r.Eer, 0, 1); Assert.InRange(r.MinDcf, 0, double.MaxValue); });
             Assert.All(report.Rows.Where(r => r.Domain == "pooled"), r => Assert.Equal(12, r.Files));
+            // Where each gate sends each domain's windows.
+            Assert.Equal([("classic", "D1"), ("classic", "D2"), ("enhanced", "D1"), ("enhanced", "D2")],
+                report.Routing!.Select(r => (r.Gate, r.Domain)).Order());
+            Assert.All(report.Routing!, r => { Assert.True(r.Windows > 0); Assert.InRange(r.TopWeightOnOwn, 0, 1); Assert.InRange(r.MeanWeightOnOwn, 0, 1); });
             var md = MoeFunctions.Training.Evaluation.Evaluator.Markdown(report);
+            Assert.Contains("## Routing", md);
             Assert.Contains("## whole file", md);
             Assert.Contains("## middle window", md);
 

@@ -21,7 +21,13 @@ public sealed record FileWindows(int Start, int Count, int Middle);
 public sealed record GroupRow(string System, string Domain, string Class, string Group, int Files, int Against, double Eer, double EerLow, double EerHigh);
 
 public sealed record EvaluationReport(string Bundle, string Manifest, string Split, IReadOnlyList<MetricRow> Rows, string Notes,
-    IReadOnlyList<GroupRow>? Groups = null);
+    IReadOnlyList<GroupRow>? Groups = null, IReadOnlyList<RoutingRow>? Routing = null);
+
+/// <summary>
+/// Where one gate sends one domain's windows (the speech windows of whole files): the share whose largest weight is on
+/// the expert trained on that domain, and the mean weight it gets. A random pick would put a share of 1/E on it.
+/// </summary>
+public sealed record RoutingRow(string Gate, string Domain, string Expert, int Windows, double TopWeightOnOwn, double MeanWeightOnOwn);
 
 /// <summary>
 /// `moe eval`: scores a manifest split with a bundle through the scanner's <see cref="MoeScorer"/> and reports every
@@ -52,9 +58,11 @@ public static class Evaluator
 
         var systems = new Dictionary<string, double[]>();
         int e = bundle.ExpertCount;
+        var routing = new List<RoutingRow>();
         using (var dense = new MoeScorer(bundle, new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Classic }))
         {
             var scores = ScoreAll(dense, windows);
+            routing.AddRange(Routing("classic", scores, fileWindows, clips.Select(c => c.Entry.Domain).ToList(), bundle.Manifest.Experts));
             for (int k = 0; k < e; k++)
             {
                 int kk = k;
@@ -74,6 +82,7 @@ public static class Evaluator
                 // what keeping only the gate's k largest weights, or the cascade's stop rule, does to accuracy, as the issue
                 // asks of both MoEs.
                 var scores = ScoreAll(enhanced, windows);
+                routing.AddRange(Routing("enhanced", scores, fileWindows, clips.Select(c => c.Entry.Domain).ToList(), bundle.Manifest.Experts));
                 systems["enhanced MoE top-1 fusion"] = scores.Select(s => TopK(s, 1)).ToArray();
                 if (e >= 2) systems["enhanced MoE top-2 fusion"] = scores.Select(s => TopK(s, 2)).ToArray();
                 systems["enhanced MoE dense"] = scores.Select(s => 1.0 - s.FusedBonafide).ToArray();
@@ -112,7 +121,22 @@ public static class Evaluator
             $"Whole file: the scanner's decoder and windows (3 s at the bundle's hop, short files tiled, last window end-aligned), speech windows only, " +
             $"file score = mean of the top third of window scores; {noSpeech} of {clips.Count} files had no speech window and are left out of the whole-file rows. " +
             "Scores are uncalibrated fused P(spoof). minDCF: P(spoof) 0.05, C_miss 1, C_fa 10. 95 % CIs: percentile bootstrap over files (1000 resamples, seed 1).",
-            groups);
+            groups, routing);
+    }
+
+    /// <summary>Per domain with an expert: where <paramref name="gate"/>'s weights put that domain's speech windows.</summary>
+    public static IEnumerable<RoutingRow> Routing(string gate, IReadOnlyList<WindowScore> scores, IReadOnlyList<FileWindows> files,
+        IReadOnlyList<string> fileDomains, IReadOnlyList<ExpertEntry> experts)
+    {
+        for (int own = 0; own < experts.Count; own++)
+        {
+            var weights = Enumerable.Range(0, files.Count).Where(i => fileDomains[i] == experts[own].Domain)
+                .SelectMany(i => Enumerable.Range(files[i].Start, files[i].Count)).Select(w => scores[w].GateWeights).ToList();
+            if (weights.Count == 0) continue;
+            int o = own;
+            double top = weights.Average(w => Enumerable.Range(0, w.Length).All(e => e == o || w[e] < w[o]) ? 1.0 : 0.0);
+            yield return new RoutingRow(gate, experts[own].Domain, experts[own].Name, weights.Count, top, weights.Average(w => (double)w[o]));
+        }
     }
 
     /// <summary>
@@ -214,6 +238,17 @@ public static class Evaluator
                 }
                 sb.AppendLine();
             }
+            sb.AppendLine();
+        }
+        if (r.Routing is { Count: > 0 } routing)
+        {
+            sb.AppendLine("## Routing (speech windows of whole files): share whose largest gate weight is on the domain's own expert / mean weight on it").AppendLine();
+            var gates = routing.Select(x => x.Gate).Distinct().ToList();
+            sb.AppendLine("| domain | own expert | windows | " + string.Join(" | ", gates.Select(g => $"{g} gate")) + " |");
+            sb.AppendLine("|---|---|---:|" + string.Concat(gates.Select(_ => "---|")));
+            foreach (var d in routing.Select(x => (x.Domain, x.Expert, x.Windows)).Distinct())
+                sb.AppendLine($"| {d.Domain} | {d.Expert} | {d.Windows} | " + string.Join(" | ", gates.Select(g =>
+                    routing.FirstOrDefault(x => x.Gate == g && x.Domain == d.Domain) is { } x ? $"{100 * x.TopWeightOnOwn:F1} % / {x.MeanWeightOnOwn:F2}" : "–")) + " |");
             sb.AppendLine();
         }
         if (r.Groups is { Count: > 0 } groups)

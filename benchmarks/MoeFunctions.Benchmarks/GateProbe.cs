@@ -24,9 +24,11 @@ public static class GateProbe
     /// <summary>EER per domain and pooled (keys "D1".."pooled"), whole file and middle window.</summary>
     public sealed record Row(string System, IReadOnlyDictionary<string, double> WholeFile, IReadOnlyDictionary<string, double> MiddleWindow);
 
-    public sealed record Report(int TrainWindows, double TrainAccuracy, int DevFiles, IReadOnlyList<Routing> OwnExpertShare, IReadOnlyList<Row> Rows);
+    public sealed record Report(int TrainWindows, bool Balanced, double TrainAccuracy, int DevFiles, IReadOnlyList<Routing> OwnExpertShare, IReadOnlyList<Row> Rows);
 
-    public static Report Run(ModelBundle bundle, CorpusManifest manifest, int clipsPerDomain = 300, int seed = 7, TextWriter? log = null)
+    /// <param name="balanced">Weights each domain's windows inversely to their count in the loss, so a domain with few TRAIN
+    /// clips (D1: 350 against D4's 6,879) counts as much as the others.</param>
+    public static Report Run(ModelBundle bundle, CorpusManifest manifest, int clipsPerDomain = 300, int seed = 7, TextWriter? log = null, bool balanced = false)
     {
         log ??= TextWriter.Null;
         var frontEnd = new LogMelFrontEnd(bundle.Manifest.FrontEnd);
@@ -51,7 +53,7 @@ public static class GateProbe
                 }
         }
         if (trainX.Count == 0) throw new InvalidOperationException("no TRAIN files in the corpus");
-        var gate = Train(trainX, trainY, experts, seed);
+        var gate = Train(trainX, trainY, experts, seed, balanced);
         double trainAccuracy = trainX.Select((x, i) => ArgMax(gate(x)) == trainY[i]).Average(ok => ok ? 1.0 : 0.0);
         log.WriteLine($"gate probe: {trainX.Count} TRAIN windows, domain accuracy {trainAccuracy:P1}");
 
@@ -88,7 +90,7 @@ public static class GateProbe
         systems.Add(("enhanced gate dense", enhanced.Select(s => 1.0 - s.FusedBonafide).ToArray()));
 
         var rows = systems.Select(s => new Row(s.Item1, Eers(s.Item2, whole: true), Eers(s.Item2, whole: false))).ToList();
-        return new Report(trainX.Count, trainAccuracy, clips.Count, routing, rows);
+        return new Report(trainX.Count, balanced, trainAccuracy, clips.Count, routing, rows);
 
         Dictionary<string, double> Eers(double[] windowScores, bool whole)
         {
@@ -136,9 +138,9 @@ public static class GateProbe
         return stats;
     }
 
-    /// <summary>Softmax regression (TorchSharp: one Linear layer, cross-entropy, AdamW, full batch) on standardised
+    /// <summary>Softmax regression (TorchSharp: one Linear layer, cross-entropy, optionally class-weighted, AdamW, full batch) on standardised
     /// features; returns the gate: statistics -> expert weights.</summary>
-    private static Func<float[], double[]> Train(List<float[]> x, List<long> y, int experts, int seed)
+    private static Func<float[], double[]> Train(List<float[]> x, List<long> y, int experts, int seed, bool balanced)
     {
         int dims = x[0].Length;
         torch.random.manual_seed(seed);
@@ -148,12 +150,14 @@ public static class GateProbe
         var std = data.std([0]) + 1e-6f;
         var inputs = (data - mean) / std;
         var labels = torch.tensor(y.ToArray());
+        var classWeights = Enumerable.Range(0, experts).Select(e => y.Count(v => v == e)).Select(n => balanced && n > 0 ? (float)y.Count / (experts * n) : 1f).ToArray();
+        var weight = torch.tensor(classWeights);
         var linear = nn.Linear(dims, experts);
         var optimizer = optim.AdamW(linear.parameters(), lr: 0.05, weight_decay: 1e-3);
         for (int step = 0; step < 600; step++)
         {
             optimizer.zero_grad();
-            using var loss = nn.functional.cross_entropy(linear.forward(inputs), labels);
+            using var loss = nn.functional.cross_entropy(linear.forward(inputs), labels, weight: weight);
             loss.backward();
             optimizer.step();
         }
@@ -202,7 +206,7 @@ public static class GateProbe
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(inv, $"Probe gate trained on {r.TrainWindows} TRAIN windows (domain accuracy {100 * r.TrainAccuracy:F1} %); {r.DevFiles} DEV files.").AppendLine();
+        sb.AppendLine(inv, $"Probe gate trained on {r.TrainWindows} TRAIN windows{(r.Balanced ? ", domains weighted equally" : "")} (domain accuracy {100 * r.TrainAccuracy:F1} %); {r.DevFiles} DEV files.").AppendLine();
         sb.AppendLine("| domain | DEV windows | classic gate (raw window) | enhanced gate | probe gate (log-mel band statistics) |");
         sb.AppendLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var o in r.OwnExpertShare)

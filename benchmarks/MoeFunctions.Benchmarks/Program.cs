@@ -8,7 +8,8 @@ if (args.Contains("--help") || args.Contains("-h"))
                       "  --small  seconds-long run for the test suite (no report unless --out)\n" +
                       "  --levers only the ONNX Runtime levers at batch 32 (speed and memory settings side by side); prints them\n" +
                       "  --gate-probe  a linear gate over log-mel band statistics, trained on the corpus's TRAIN split, against the\n" +
-                      "           bundle's gates on DEV (routing and EER); prints the tables. --probe-clips N: TRAIN clips per domain (300)\n" +
+                      "           bundle's gates on DEV (routing and EER); prints the tables. --probe-clips N: TRAIN clips per domain (300);\n" +
+                      "           --probe-balanced: every domain weighs the same in the probe's loss\n" +
                       "  --gpu    CPU against CUDA on this machine (a build with -p:OrtGpu=true): one expert, the scorer, `moe scan`;\n" +
                       "           --speech names a folder of WAV speech to loop; the page goes to --out or the console\n" +
                       "  full mode writes docs/benchmarks.md unless --out says otherwise");
@@ -36,7 +37,7 @@ try
         var bundle = MoeFunctions.Detection.ModelBundle.Load(options.ModelDirectory ?? Path.Combine(AppContext.BaseDirectory, "models", "default"));
         var manifest = MoeFunctions.Training.Data.CorpusManifest.Load(options.CorpusDirectory);
         int clips = int.Parse(Value("--probe-clips") ?? "300", System.Globalization.CultureInfo.InvariantCulture);
-        Console.WriteLine(GateProbe.Markdown(GateProbe.Run(bundle, manifest, clips, log: Console.Out)));
+        Console.WriteLine(GateProbe.Markdown(GateProbe.Run(bundle, manifest, clips, log: Console.Out, balanced: args.Contains("--probe-balanced"))));
         return 0;
     }
     if (gpu)

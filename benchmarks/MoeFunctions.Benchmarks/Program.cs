@@ -36,7 +36,8 @@ try
     {
         var bundle = MoeFunctions.Detection.ModelBundle.Load(options.ModelDirectory ?? Path.Combine(AppContext.BaseDirectory, "models", "default"));
         var manifest = MoeFunctions.Training.Data.CorpusManifest.Load(options.CorpusDirectory);
-        int clips = int.Parse(Value("--probe-clips") ?? "300", System.Globalization.CultureInfo.InvariantCulture);
+        if (!int.TryParse(Value("--probe-clips") ?? "300", System.Globalization.CultureInfo.InvariantCulture, out int clips) || clips < 2)
+            throw new InvalidOperationException("--probe-clips needs a whole number of at least 2");
         Console.WriteLine(GateProbe.Markdown(GateProbe.Run(bundle, manifest, clips, log: Console.Out, balanced: args.Contains("--probe-balanced"))));
         return 0;
     }

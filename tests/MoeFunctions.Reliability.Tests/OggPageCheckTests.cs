@@ -61,6 +61,48 @@ public sealed class OggPageCheckTests
         Assert.True(chained.AudioSeconds >= single.AudioSeconds, $"{chained} against {single}");
     }
 
+    [Fact]
+    public void A_packet_continued_past_16_MiB_is_refused_before_NVorbis_buffers_it()
+    {
+        // The identification header's page, then full pages (255 segments of 255 bytes) that all continue one packet:
+        // every CRC valid, 16.9 MB in all.
+        byte[] ogg = Vorbis;
+        int first = PageLength(ogg, 0);
+        using var file = new MemoryStream();
+        file.Write(ogg, 0, first);
+        var rng = new Random(3);
+        for (int p = 0; p < 260; p++)
+        {
+            var page = new byte[27 + 255 + 255 * 255];
+            "OggS"u8.CopyTo(page);
+            page[5] = (byte)(p == 0 ? 0 : 1);
+            BinaryPrimitives.WriteInt64LittleEndian(page.AsSpan(6), -1);
+            BinaryPrimitives.WriteInt32LittleEndian(page.AsSpan(14), Serial(ogg));
+            BinaryPrimitives.WriteInt32LittleEndian(page.AsSpan(18), p + 1);
+            page[26] = 255;
+            page.AsSpan(27, 255).Fill(255);
+            rng.NextBytes(page.AsSpan(27 + 255));
+            BinaryPrimitives.WriteUInt32LittleEndian(page.AsSpan(22), OggCrc(page));
+            file.Write(page);
+        }
+        byte[] bytes = file.ToArray();
+        var outcome = DecodeRunner.Run(() => new MemoryStream(bytes));
+        Assert.True(outcome.Kind == OutcomeKind.Failed, outcome.ToString());
+        Assert.Contains("Ogg packet larger than 16 MiB", outcome.Reason);
+    }
+
+    /// <summary>Ogg's CRC-32 (polynomial 0x04C11DB7, not reflected, initial value 0), written out here as an independent check.</summary>
+    private static uint OggCrc(byte[] data)
+    {
+        uint crc = 0;
+        foreach (byte b in data)
+        {
+            crc ^= (uint)b << 24;
+            for (int k = 0; k < 8; k++) crc = (crc & 0x80000000) != 0 ? (crc << 1) ^ 0x04C11DB7 : crc << 1;
+        }
+        return crc;
+    }
+
     private static int PageLength(byte[] ogg, int at)
     {
         Assert.True(ogg.AsSpan(at, 4).SequenceEqual("OggS"u8));

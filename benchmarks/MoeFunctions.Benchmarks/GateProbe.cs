@@ -64,17 +64,15 @@ public static class GateProbe
         IReadOnlyList<WindowScore> classic, enhanced;
         using (var scorer = new MoeScorer(bundle, new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Classic })) classic = scorer.Score(windows);
         using (var scorer = new MoeScorer(bundle, new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Enhanced })) enhanced = scorer.Score(windows);
-        var probe = windows.Select(w => gate(BandStatistics(frontEnd, w))).ToArray();
+        // The experts' outputs under the probe gate's weights: the same fusion and routing measures as the bundle's gates.
+        var probe = classic.Select((s, i) => s with { GateWeights = gate(BandStatistics(frontEnd, windows[i])) }).ToList();
         log.WriteLine($"gate probe: {clips.Count} DEV files, {windows.Count} windows scored");
 
-        var routing = domains.Select(d =>
-        {
-            var idx = Enumerable.Range(0, clips.Count).Where(i => clips[i].Entry.Domain == d)
-                .SelectMany(i => Enumerable.Range(files[i].Start, files[i].Count)).ToList();
-            int own = expertOf[d];
-            double Share(Func<int, double[]> weights) => idx.Count == 0 ? double.NaN : idx.Average(i => ArgMax(weights(i)) == own ? 1.0 : 0.0);
-            return new Routing(d, idx.Count, Share(i => Doubles(classic[i].GateWeights)), Share(i => Doubles(enhanced[i].GateWeights)), Share(i => probe[i]));
-        }).ToList();
+        var fileDomains = clips.Select(c => c.Entry.Domain).ToList();
+        List<MoeFunctions.Training.Evaluation.RoutingRow> Route(IReadOnlyList<WindowScore> scores) => Evaluator.Routing("", scores, files, fileDomains, bundle.Manifest.Experts).ToList();
+        var (byClassic, byEnhanced) = (Route(classic), Route(enhanced));
+        var routing = Route(probe).Select(p => new Routing(p.Domain, p.Windows, byClassic.Single(x => x.Domain == p.Domain).TopWeightOnOwn,
+            byEnhanced.Single(x => x.Domain == p.Domain).TopWeightOnOwn, p.TopWeightOnOwn)).ToList();
 
         var systems = new List<(string, double[])>();
         for (int e = 0; e < experts; e++)
@@ -84,9 +82,9 @@ public static class GateProbe
         }
         systems.Add(("uniform ensemble", classic.Select(s => 1.0 - s.ExpertBonafide.Average(v => (double)v)).ToArray()));
         foreach (var k in new[] { 1, 2, experts })
-            systems.Add(($"classic gate (raw window) {Mode(k, experts)}", classic.Select(s => Fuse(Doubles(s.GateWeights), s.ExpertBonafide, k)).ToArray()));
+            systems.Add(($"classic gate (raw window) {Mode(k, experts)}", classic.Select(s => Evaluator.TopK(s, k)).ToArray()));
         foreach (var k in new[] { 1, 2, experts })
-            systems.Add(($"probe gate (log-mel band statistics) {Mode(k, experts)}", classic.Select((s, i) => Fuse(probe[i], s.ExpertBonafide, k)).ToArray()));
+            systems.Add(($"probe gate (log-mel band statistics) {Mode(k, experts)}", probe.Select(s => Evaluator.TopK(s, k)).ToArray()));
         systems.Add(("enhanced gate dense", enhanced.Select(s => 1.0 - s.FusedBonafide).ToArray()));
 
         var rows = systems.Select(s => new Row(s.Item1, Eers(s.Item2, whole: true), Eers(s.Item2, whole: false))).ToList();
@@ -140,7 +138,7 @@ public static class GateProbe
 
     /// <summary>Softmax regression (TorchSharp: one Linear layer, cross-entropy, optionally class-weighted, AdamW, full batch) on standardised
     /// features; returns the gate: statistics -> expert weights.</summary>
-    private static Func<float[], double[]> Train(List<float[]> x, List<long> y, int experts, int seed, bool balanced)
+    private static Func<float[], float[]> Train(List<float[]> x, List<long> y, int experts, int seed, bool balanced)
     {
         int dims = x[0].Length;
         torch.random.manual_seed(seed);
@@ -176,26 +174,11 @@ public static class GateProbe
             }
             double max = logits.Max(), total = 0;
             for (int e = 0; e < experts; e++) total += logits[e] = Math.Exp(logits[e] - max);
-            for (int e = 0; e < experts; e++) logits[e] /= total;
-            return logits;
+            return logits.Select(v => (float)(v / total)).ToArray();
         };
     }
 
-    /// <summary>P(spoof) of the gate's k largest weights, renormalised (the scorer's sparse fusion).</summary>
-    private static double Fuse(double[] weights, float[] bonafide, int k)
-    {
-        double sumW = 0, sum = 0;
-        foreach (int e in Enumerable.Range(0, weights.Length).OrderByDescending(e => weights[e]).ThenBy(e => e).Take(k))
-        {
-            sumW += weights[e];
-            sum += weights[e] * bonafide[e];
-        }
-        return 1.0 - (sumW > 0 ? sum / sumW : bonafide.Average(v => (double)v));
-    }
-
-    private static double[] Doubles(float[] v) => v.Select(f => (double)f).ToArray();
-
-    private static int ArgMax(double[] v)
+    private static int ArgMax(float[] v)
     {
         int best = 0;
         for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;

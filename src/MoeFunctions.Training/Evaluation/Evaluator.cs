@@ -215,7 +215,8 @@ public static class Evaluator
     }
 
     /// <summary>Sparse top-k fusion from dense outputs: renormalised top-k gate weights times the experts' P(spoof).</summary>
-    private static double TopK(WindowScore s, int k) => BundleBuilder.TopKFusion(s.GateWeights, e => 1.0 - s.ExpertBonafide[e], k);
+    /// <summary>P(spoof) fused over the gate's k largest weights, renormalised (the scanner's sparse fusion); needs every expert's output.</summary>
+    public static double TopK(WindowScore s, int k) => BundleBuilder.TopKFusion(s.GateWeights, e => 1.0 - s.ExpertBonafide[e], k);
 
     public static string Markdown(EvaluationReport r)
     {

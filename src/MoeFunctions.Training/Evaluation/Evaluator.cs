@@ -59,10 +59,11 @@ public static class Evaluator
         var systems = new Dictionary<string, double[]>();
         int e = bundle.ExpertCount;
         var routing = new List<RoutingRow>();
+        var fileDomains = clips.Select(c => c.Entry.Domain).ToList();
         using (var dense = new MoeScorer(bundle, new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Classic }))
         {
             var scores = ScoreAll(dense, windows);
-            routing.AddRange(Routing("classic", scores, fileWindows, clips.Select(c => c.Entry.Domain).ToList(), bundle.Manifest.Experts));
+            routing.AddRange(Routing("classic", scores, fileWindows, fileDomains, bundle.Manifest.Experts));
             for (int k = 0; k < e; k++)
             {
                 int kk = k;
@@ -82,7 +83,7 @@ public static class Evaluator
                 // what keeping only the gate's k largest weights, or the cascade's stop rule, does to accuracy, as the issue
                 // asks of both MoEs.
                 var scores = ScoreAll(enhanced, windows);
-                routing.AddRange(Routing("enhanced", scores, fileWindows, clips.Select(c => c.Entry.Domain).ToList(), bundle.Manifest.Experts));
+                routing.AddRange(Routing("enhanced", scores, fileWindows, fileDomains, bundle.Manifest.Experts));
                 systems["enhanced MoE top-1 fusion"] = scores.Select(s => TopK(s, 1)).ToArray();
                 if (e >= 2) systems["enhanced MoE top-2 fusion"] = scores.Select(s => TopK(s, 2)).ToArray();
                 systems["enhanced MoE dense"] = scores.Select(s => 1.0 - s.FusedBonafide).ToArray();

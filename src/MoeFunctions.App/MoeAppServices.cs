@@ -44,7 +44,7 @@ public static class MoeAppServices
         {
             var o = sp.GetRequiredService<MoeCloudOptions>();
             string path = Path.IsPathRooted(o.ModelPath) ? o.ModelPath : Path.Combine(AppContext.BaseDirectory, o.ModelPath);
-            return new BundleWindowScorer(path, new ScorerOptions { Device = o.ExecutionDevice, Mode = o.Mode, TopK = o.TopK },
+            return new BundleWindowScorer(path, new ScorerOptions { Device = o.ExecutionDevice, Mode = o.Mode, TopK = o.TopK, Precision = o.Precision },
                 sp.GetRequiredService<ILogger<BundleWindowScorer>>());
         });
         services.AddHostedService<ScorerWarmUp>();

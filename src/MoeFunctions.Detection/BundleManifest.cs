@@ -48,6 +48,19 @@ public sealed record ExpertEntry
     public required string Domain { get; init; }
     public required string File { get; init; }
     public required string Sha256 { get; init; }
+    /// <summary>INT8 calibration (written by `moe quantize`); with it the scorer can run this expert with INT8 convolutions,
+    /// quantizing the FP32 file at load. Null: FP32 only.</summary>
+    public ExpertInt8? Int8 { get; init; }
+}
+
+/// <summary>What <see cref="OnnxGraphWriter.WriteQuantizedExpert"/> needs beside the FP32 weights: the weight format and every
+/// convolution's calibrated input and output range, keyed by the conv's number in <see cref="ModelNames.LcnnConvs"/>.</summary>
+public sealed record ExpertInt8
+{
+    public Int8Weights Weights { get; init; } = Int8Weights.U8S8ReducedRange;
+    public required IReadOnlyDictionary<int, ConvActivationRange> Ranges { get; init; }
+    /// <summary>Which windows the ranges came from (provenance, free text).</summary>
+    public string? Calibration { get; init; }
 }
 
 public sealed record GateFile

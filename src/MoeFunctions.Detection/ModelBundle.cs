@@ -74,6 +74,14 @@ public sealed class ModelBundle
         if (!double.IsFinite(m.Calibration.A) || !double.IsFinite(m.Calibration.B)) Fail("calibration a and b must be finite numbers");
         if (!(m.Decision.Threshold > 0 && m.Decision.Threshold < 1)) Fail($"decision.threshold {m.Decision.Threshold} must be in (0, 1)");
         if (!(m.Decision.UncertainBand >= 0 && m.Decision.UncertainBand < 0.5)) Fail($"decision.uncertainBand {m.Decision.UncertainBand} must be in [0, 0.5)");
+        foreach (var x in m.Experts.Where(x => x.Int8 is not null))
+        {
+            if (!Enum.IsDefined(x.Int8!.Weights)) Fail($"expert '{x.Name}': int8.weights {x.Int8.Weights} is not a known weight format");
+            var missing = ModelNames.LcnnConvs.Where(c => x.Int8.Ranges is null || !x.Int8.Ranges.ContainsKey(c)).ToList();
+            if (missing.Count > 0) Fail($"expert '{x.Name}': int8.ranges lacks conv {string.Join(", ", missing)}");
+            foreach (var (conv, range) in x.Int8.Ranges!)
+                if (!range.IsValid) Fail($"expert '{x.Name}': int8.ranges of conv {conv} must be finite with min <= max");
+        }
     }
 
     private static void VerifyOnnx(string dir, string file, string sha256, (string Name, long[] Shape)[] inputs, (string Name, long[] Shape)[] outputs)

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Google.Protobuf;
 using Onnx;
 
@@ -491,21 +492,22 @@ public static class OnnxGraphWriter
 public enum Int8Weights
 {
     /// <summary>int8 weights in [-63, 63] (7 bits, ORT's reduce_range): no int16 saturation in AVX2's u8 x s8 kernels without VNNI.</summary>
-    U8S8ReducedRange,
+    [JsonStringEnumMemberName("u8s8-7bit")] U8S8ReducedRange,
     /// <summary>int8 weights in [-127, 127]: full resolution, but AVX2 without VNNI can saturate int16 pair sums.</summary>
-    U8S8,
+    [JsonStringEnumMemberName("u8s8")] U8S8,
     /// <summary>uint8 weights (zero point 128): ORT's alternative to reduce_range on non-VNNI CPUs.</summary>
-    U8U8,
+    [JsonStringEnumMemberName("u8u8")] U8U8,
 }
 
 /// <summary>Calibrated float range of one convolution's input and output (per tensor).</summary>
 public sealed record ConvActivationRange(float InputMin, float InputMax, float OutputMin, float OutputMax)
 {
+    internal bool IsValid => float.IsFinite(InputMin) && float.IsFinite(InputMax) && float.IsFinite(OutputMin) && float.IsFinite(OutputMax)
+                             && InputMin <= InputMax && OutputMin <= OutputMax;
+
     internal void Validate(string layer)
     {
-        if (!(float.IsFinite(InputMin) && float.IsFinite(InputMax) && float.IsFinite(OutputMin) && float.IsFinite(OutputMax))
-            || InputMin > InputMax || OutputMin > OutputMax)
-            throw new ArgumentException($"{layer}: activation range {this} must be finite with min <= max");
+        if (!IsValid) throw new ArgumentException($"{layer}: activation range {this} must be finite with min <= max");
     }
 
     /// <summary>Asymmetric uint8 scale and zero point covering [min, max] widened to include 0 (so zero is exact, as ONNX requires).</summary>

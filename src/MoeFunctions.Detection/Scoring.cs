@@ -7,6 +7,10 @@ namespace MoeFunctions.Detection;
 
 public enum ExecutionDevice { Cpu, Cuda }
 
+/// <summary>Arithmetic of the experts' convolutions. Int8 needs the bundle's INT8 calibration (`moe quantize`) and runs on the CPU
+/// only; its accuracy change is measured per bundle (docs/model-card.md).</summary>
+public enum ExpertPrecision { Fp32, Int8 }
+
 /// <summary>Per-run choices; null values take the bundle's routing defaults.</summary>
 public sealed record ScorerOptions
 {
@@ -17,6 +21,8 @@ public sealed record ScorerOptions
     /// <summary>Decision threshold the cascade compares against; null = the bundle's decision threshold.</summary>
     public double? Threshold { get; init; }
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
+    /// <summary>FP32 (the trained weights as shipped) or INT8 convolutions quantized at load from the bundle's calibration.</summary>
+    public ExpertPrecision Precision { get; init; } = ExpertPrecision.Fp32;
     /// <summary>ONNX Runtime intra-op threads; 0 = runtime default.</summary>
     public int IntraOpThreads { get; init; }
     /// <summary>Most windows per expert session run. It bounds ONNX Runtime's activations: conv1's output alone is
@@ -78,13 +84,23 @@ public sealed class MoeScorer : IDisposable
             throw new InvalidOperationException($"bundle '{m.Name}' has no enhanced gate; use the classic gate");
         if (options.Gate == GateKind.Enhanced && Mode != RoutingMode.Dense)
             throw new InvalidOperationException("the enhanced gate needs every expert's embedding: it runs in dense mode only");
+        Precision = options.Precision;
+        if (Precision == ExpertPrecision.Int8)
+        {
+            // The QDQ graph is written for ONNX Runtime's CPU kernels (QLinearConv); CUDA runs QDQ differently and was not measured.
+            if (options.Device == ExecutionDevice.Cuda) throw new InvalidOperationException("INT8 experts run on the CPU only; use --device cpu or FP32 weights");
+            if (m.Experts.FirstOrDefault(x => x.Int8 is null) is { } plain)
+                throw new InvalidOperationException($"bundle '{m.Name}' {m.Version} has no INT8 calibration for expert '{plain.Name}' (run `moe quantize` on it, or use FP32 weights)");
+        }
 
         (_sessionOptions, ActiveDevice) = CreateOptions(options, logger);
         // The runs of ExpertBatch windows bound CPU memory; on CUDA the activations live on the card and small runs leave it idle.
         _expertBatch = ActiveDevice == "cuda" ? int.MaxValue : options.ExpertBatch;
         try
         {
-            _experts = m.Experts.Select(x => new InferenceSession(bundle.PathOf(x.File), _sessionOptions)).ToArray();
+            _experts = m.Experts.Select(x => Precision == ExpertPrecision.Int8
+                ? new InferenceSession(QuantizedExpert(bundle, x), _sessionOptions)
+                : new InferenceSession(bundle.PathOf(x.File), _sessionOptions)).ToArray();
             if (Gate == GateKind.Classic) _classicGate = new InferenceSession(bundle.PathOf(m.Gates.Classic!.File), _sessionOptions);
             else _enhancedGate = new InferenceSession(bundle.PathOf(m.Gates.Enhanced!.File), _sessionOptions);
         }
@@ -94,6 +110,13 @@ public sealed class MoeScorer : IDisposable
             throw;
         }
     }
+
+    /// <summary>The expert's INT8 graph, written from its FP32 file and the manifest's calibration (milliseconds: no data pass).</summary>
+    private static byte[] QuantizedExpert(ModelBundle bundle, ExpertEntry expert) =>
+        OnnxGraphWriter.WriteQuantizedExpert(ExpertQuantizer.ReadWeights(File.ReadAllBytes(bundle.PathOf(expert.File))),
+            expert.Int8!.Ranges, expert.Int8.Weights);
+
+    public ExpertPrecision Precision { get; }
 
     /// <summary>"cpu" or "cuda": what actually runs (CUDA falls back to CPU with one warning).</summary>
     public string ActiveDevice { get; }

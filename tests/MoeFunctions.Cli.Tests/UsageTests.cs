@@ -35,6 +35,7 @@ public sealed class UsageTests : IDisposable
     [InlineData("--hop", "5", "--hop")]
     [InlineData("--mode", "bogus", "bogus")]
     [InlineData("--device", "tpu", "tpu")]
+    [InlineData("--precision", "fp8", "fp8")]
     public async Task OutOfRangeOptionsAreUsageErrors(string option, string value, string mentioned)
     {
         var file = _dir.File("a.wav");

@@ -16,22 +16,24 @@ public sealed class QuantizerFixture : IDisposable
     public byte[] ShippedExpert { get; }
     public List<float[]> Calibration { get; }
     public List<float[]> Evaluation { get; }
+    /// <summary>The raw 16 kHz windows behind <see cref="Evaluation"/>, for tests that go through <see cref="MoeScorer"/>.</summary>
+    public List<float[]> EvaluationWindows { get; } = [];
 
     public QuantizerFixture()
     {
         ShippedExpert = File.ReadAllBytes(ShippedExpertPath("D1"));
         Weights = ExpertQuantizer.ReadWeights(ShippedExpert);
-        Calibration = Features(
+        Calibration = Features(null,
             ("en", "The committee reviewed the quarterly report and agreed to publish the findings before the end of the month, after a short discussion."),
             ("en+f3", "Bright morning light fell across the kitchen table while the radio played an old song about the sea and the harbour."));
-        Evaluation = Features(
+        Evaluation = Features(EvaluationWindows,
             ("en-us", "Please remember to lock the back door and switch off the lights in the garage before you go to bed tonight, thank you."),
             ("en+m3", "Seven silver swans swam silently across the shining lake while children counted them from the wooden bridge nearby."));
     }
 
     public static string ShippedExpertPath(string domain) => Path.Combine(UntrainedBundleTests.RepoRoot(), "models", "default", $"expert-{domain}.onnx");
 
-    private List<float[]> Features(params (string Voice, string Text)[] utterances)
+    private List<float[]> Features(List<float[]>? windows, params (string Voice, string Text)[] utterances)
     {
         var frontEnd = new LogMelFrontEnd(new FrontEndSpec());
         var result = new List<float[]>();
@@ -44,6 +46,7 @@ public sealed class QuantizerFixture : IDisposable
                 var features = new float[frontEnd.OutputLength];
                 frontEnd.Compute(samples.AsSpan(start, ModelNames.WindowSamples), features);
                 result.Add(features);
+                windows?.Add(samples.AsSpan(start, ModelNames.WindowSamples).ToArray());
             }
         }
         Assert.True(result.Count >= 4, $"espeak-ng gave only {result.Count} full windows");

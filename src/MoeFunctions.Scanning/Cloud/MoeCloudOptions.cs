@@ -27,6 +27,8 @@ public sealed class MoeCloudOptions
     public string ModelPath { get; set; } = "models/default";
     /// <summary>cpu or cuda; cuda falls back to cpu with a warning when CUDA is missing.</summary>
     public string Device { get; set; } = "cpu";
+    /// <summary>fp32, or int8 (CPU only; needs a bundle calibrated by `moe quantize`).</summary>
+    public ExpertPrecision Precision { get; set; } = ExpertPrecision.Fp32;
     public RoutingMode? Mode { get; set; }
     public int? TopK { get; set; }
     /// <summary>Windows per clip batch (one queue message each).</summary>
@@ -69,6 +71,8 @@ public sealed class MoeCloudOptionsValidator : IValidateOptions<MoeCloudOptions>
         if (o.TopK is < 1) errors.Add("Setting Moe__TopK must be at least 1 when set.");
         if (!string.Equals(o.Device, "cpu", StringComparison.OrdinalIgnoreCase) && !string.Equals(o.Device, "cuda", StringComparison.OrdinalIgnoreCase))
             errors.Add($"Setting Moe__Device must be cpu or cuda; got '{o.Device}'.");
+        if (o.Precision == ExpertPrecision.Int8 && o.ExecutionDevice == ExecutionDevice.Cuda)
+            errors.Add("Setting Moe__Precision int8 runs on the CPU only; set Moe__Device to cpu or Moe__Precision to fp32.");
         if (o.Role is DeploymentRole.All or DeploymentRole.Score) Require(o.ModelPath, "Moe__ModelPath");
         switch (o.Notifier)
         {

@@ -55,6 +55,8 @@ public sealed record ModelSummary
     public int TopK { get; init; }
     public GateKind Gate { get; init; }
     public string Device { get; init; } = "cpu";
+    /// <summary>"fp32", or "int8" when the experts ran INT8 convolutions quantized from the bundle's calibration.</summary>
+    public string Precision { get; init; } = "fp32";
     public double Threshold { get; init; }
     /// <summary>Half-width of the Uncertain band around <see cref="Threshold"/>.</summary>
     public double UncertainBand { get; init; }

@@ -16,9 +16,10 @@ public static class ScanResultBuilder
 
     /// <summary>The model as a scorer runs it: its resolved mode, top-k and gate (dense runs every expert, cascade starts at one).</summary>
     public static ModelSummary Model(MoeScorer scorer, DecisionRule rule) =>
-        Model(scorer.Bundle, scorer.Mode, scorer.TopK, scorer.Gate, scorer.ActiveDevice, rule);
+        Model(scorer.Bundle, scorer.Mode, scorer.TopK, scorer.Gate, scorer.ActiveDevice, rule, scorer.Precision);
 
-    public static ModelSummary Model(ModelBundle bundle, RoutingMode mode, int topK, GateKind gate, string activeDevice, DecisionRule rule)
+    public static ModelSummary Model(ModelBundle bundle, RoutingMode mode, int topK, GateKind gate, string activeDevice, DecisionRule rule,
+        ExpertPrecision precision = ExpertPrecision.Fp32)
     {
         var m = bundle.Manifest;
         return new ModelSummary
@@ -31,6 +32,7 @@ public static class ScanResultBuilder
             TopK = topK,
             Gate = gate,
             Device = activeDevice,
+            Precision = precision == ExpertPrecision.Int8 ? "int8" : "fp32",
             Threshold = rule.Threshold,
             UncertainBand = rule.UncertainBand,
             Experts = m.Experts.Select(e => new ExpertSummary(e.Name, e.Domain)).ToArray(),

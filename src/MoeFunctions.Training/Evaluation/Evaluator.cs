@@ -42,7 +42,8 @@ public static class Evaluator
 {
     private const int WindowSamples = ModelNames.WindowSamples;
 
-    public static EvaluationReport Evaluate(string bundleDir, string manifestPath, string split = "test", int bootstrap = 1000, Action<string>? log = null)
+    public static EvaluationReport Evaluate(string bundleDir, string manifestPath, string split = "test", int bootstrap = 1000, Action<string>? log = null,
+        ExpertPrecision precision = ExpertPrecision.Fp32)
     {
         log ??= Console.WriteLine;
         var bundle = ModelBundle.Load(bundleDir);
@@ -50,7 +51,7 @@ public static class Evaluator
         var entries = manifest.Select(split: split).ToList();
         if (entries.Count == 0) throw new InvalidOperationException($"no '{split}' files in {manifest.Root}");
         var clips = ClipStore.Load(manifest, entries);
-        log($"evaluating {clips.Count} {split} files with {bundleDir}");
+        log($"evaluating {clips.Count} {split} files with {bundleDir}{(precision == ExpertPrecision.Int8 ? " (INT8 experts)" : "")}");
 
         var (windows, fileWindows) = CutAsScan(bundle, manifest, clips);
         int noSpeech = fileWindows.Count(f => f.Count == 0);
@@ -60,7 +61,7 @@ public static class Evaluator
         int e = bundle.ExpertCount;
         var routing = new List<RoutingRow>();
         var fileDomains = clips.Select(c => c.Entry.Domain).ToList();
-        using (var dense = new MoeScorer(bundle, new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Classic }))
+        using (var dense = new MoeScorer(bundle, new ScorerOptions { Precision = precision, Mode = RoutingMode.Dense, Gate = GateKind.Classic }))
         {
             var scores = ScoreAll(dense, windows);
             routing.AddRange(Routing("classic", scores, fileWindows, fileDomains, bundle.Manifest.Experts));
@@ -74,10 +75,10 @@ public static class Evaluator
             if (e >= 2) systems["classic MoE sparse top-2"] = scores.Select(s => TopK(s, 2)).ToArray();
             systems["classic MoE dense"] = scores.Select(s => 1.0 - s.FusedBonafide).ToArray();
         }
-        using (var cascade = new MoeScorer(bundle, new ScorerOptions { Mode = RoutingMode.Cascade, Gate = GateKind.Classic }))
+        using (var cascade = new MoeScorer(bundle, new ScorerOptions { Precision = precision, Mode = RoutingMode.Cascade, Gate = GateKind.Classic }))
             systems["classic MoE cascade"] = ScoreAll(cascade, windows).Select(s => 1.0 - s.FusedBonafide).ToArray();
         if (bundle.Manifest.Gates.Enhanced is not null)
-            using (var enhanced = new MoeScorer(bundle, new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Enhanced }))
+            using (var enhanced = new MoeScorer(bundle, new ScorerOptions { Precision = precision, Mode = RoutingMode.Dense, Gate = GateKind.Enhanced }))
             {
                 // The enhanced gate reads every expert's embedding, so its top-k and cascade rows save no compute: they show
                 // what keeping only the gate's k largest weights, or the cascade's stop rule, does to accuracy, as the issue
@@ -119,6 +120,7 @@ public static class Evaluator
                 groups.AddRange(ByGroup($"expert {expert.Name}", FileScores(w, whole: true), scoredEntries, bootstrap).Where(g => g.Domain == expert.Domain));
 
         return new EvaluationReport(Path.GetFullPath(bundleDir), Path.GetFullPath(manifestPath), split, rows,
+            (precision == ExpertPrecision.Int8 ? "Experts: INT8 convolutions quantized at load from the bundle's calibration (`--precision int8`). " : "") +
             $"Whole file: the scanner's decoder and windows (3 s at the bundle's hop, short files tiled, last window end-aligned), speech windows only, " +
             $"file score = mean of the top third of window scores; {noSpeech} of {clips.Count} files had no speech window and are left out of the whole-file rows. " +
             "Scores are uncalibrated fused P(spoof). minDCF: P(spoof) 0.05, C_miss 1, C_fa 10. 95 % CIs: percentile bootstrap over files (1000 resamples, seed 1).",

@@ -52,6 +52,10 @@ public sealed class CloudUnitTests
         Assert.Contains(r.Failures!, f => f.Contains("Moe__BatchWindows"));
         Assert.Contains(r.Failures!, f => f.Contains("Moe__Device"));
         Assert.Contains(r.Failures!, f => f.Contains("Moe__ServiceBus__FullyQualifiedNamespace"));
+
+        var int8OnCuda = v.Validate(null, new MoeCloudOptions { Device = "cuda", Precision = ExpertPrecision.Int8 });
+        Assert.Contains(int8OnCuda.Failures!, f => f.Contains("Moe__Precision"));
+        Assert.True(v.Validate(null, new MoeCloudOptions { Precision = ExpertPrecision.Int8 }).Succeeded);
     }
 
     [Fact]

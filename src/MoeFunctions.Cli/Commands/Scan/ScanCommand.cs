@@ -42,6 +42,7 @@ public sealed class ScanCommand(IAnsiConsole console) : AsyncCommand<ScanSetting
         var scorerOptions = new ScorerOptions
         {
             Mode = settings.Mode, TopK = settings.TopK, Gate = settings.Gate, Device = settings.Device, Threshold = settings.Threshold,
+            Precision = settings.Precision,
         };
         ModelBundle bundle;
         MoeScorer scorer;

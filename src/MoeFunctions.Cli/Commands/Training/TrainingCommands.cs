@@ -21,6 +21,8 @@ public static class TrainingCommands
         });
         config.AddCommand<EvalCommand>("eval").WithDescription("EER and minDCF per domain and pooled (bootstrap 95 % CIs) for every expert, the uniform ensemble and the MoE modes.")
             .WithExample("eval", "--bundle", "models/default", "--manifest", "/work/corpus/manifest.csv", "--out", "eval/default");
+        config.AddCommand<QuantizeCommand>("quantize").WithDescription("Calibrate a bundle's experts for INT8 on TRAIN windows and write the ranges into its moe.json (`moe scan --precision int8`).")
+            .WithExample("quantize", "--bundle", "models/default", "--manifest", "/work/corpus/manifest.csv");
         config.AddCommand<BundleCommand>("bundle").WithDescription("Export trained experts and gates to a model bundle (ONNX + moe.json with calibration).");
     }
 }
@@ -191,6 +193,8 @@ public sealed class EvalSettings : CommandSettings
     [CommandOption("--split <SPLIT>"), DefaultValue("test")] public string Split { get; init; } = "test";
     [CommandOption("--out <PREFIX>"), Description("Writes PREFIX.md and PREFIX.json."), DefaultValue("eval")] public string Out { get; init; } = "eval";
     [CommandOption("--bootstrap <N>"), DefaultValue(1000)] public int Bootstrap { get; init; } = 1000;
+    [CommandOption("--precision <PRECISION>"), Description("fp32, or int8: every system with INT8 experts (the bundle must be calibrated by `moe quantize`)."), DefaultValue(ExpertPrecision.Fp32)]
+    public ExpertPrecision Precision { get; init; } = ExpertPrecision.Fp32;
 
     public override ValidationResult Validate() =>
         string.IsNullOrWhiteSpace(Bundle) || string.IsNullOrWhiteSpace(Manifest) ? ValidationResult.Error("--bundle and --manifest are required")
@@ -201,13 +205,38 @@ public sealed class EvalCommand : Command<EvalSettings>
 {
     public override int Execute(CommandContext context, EvalSettings s, CancellationToken cancellationToken) => CommandErrors.Run(() =>
     {
-        var report = MoeFunctions.Training.Evaluation.Evaluator.Evaluate(s.Bundle, s.Manifest, s.Split, s.Bootstrap, line => AnsiConsole.MarkupLine(Markup.Escape(line)));
+        var report = MoeFunctions.Training.Evaluation.Evaluator.Evaluate(s.Bundle, s.Manifest, s.Split, s.Bootstrap, line => AnsiConsole.MarkupLine(Markup.Escape(line)), s.Precision);
         var dir = Path.GetDirectoryName(Path.GetFullPath(s.Out))!;
         Directory.CreateDirectory(dir);
         var markdown = MoeFunctions.Training.Evaluation.Evaluator.Markdown(report);
         File.WriteAllText(s.Out + ".md", markdown);
         File.WriteAllText(s.Out + ".json", MoeFunctions.Training.Evaluation.Evaluator.Json(report));
         Console.WriteLine(markdown);
+    });
+}
+
+public sealed class QuantizeSettings : CommandSettings
+{
+    [CommandOption("--bundle <DIR>"), Description("Bundle folder; its moe.json is rewritten with experts[].int8 (the ONNX files are not changed).")]
+    public string Bundle { get; init; } = "";
+    [CommandOption("--manifest <CSV>"), Description("Corpus manifest.csv (or its folder); only its TRAIN split is read.")] public string Manifest { get; init; } = "";
+    [CommandOption("--files-per-domain <N>"), Description("TRAIN files per domain (half bona fide) whose first speech window calibrates."), DefaultValue(BundleQuantizer.DefaultFilesPerDomain)]
+    public int FilesPerDomain { get; init; } = BundleQuantizer.DefaultFilesPerDomain;
+    [CommandOption("--version <VERSION>"), Description("New bundle version (moe.json changes, so results record a new bundle hash). Default: unchanged.")]
+    public string? Version { get; init; }
+
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(Bundle) || string.IsNullOrWhiteSpace(Manifest) ? ValidationResult.Error("--bundle and --manifest are required")
+        : FilesPerDomain < 1 ? ValidationResult.Error("--files-per-domain must be at least 1") : ValidationResult.Success();
+}
+
+public sealed class QuantizeCommand : Command<QuantizeSettings>
+{
+    public override int Execute(CommandContext context, QuantizeSettings s, CancellationToken cancellationToken) => CommandErrors.Run(() =>
+    {
+        var r = BundleQuantizer.Quantize(s.Bundle, s.Manifest, s.FilesPerDomain, version: s.Version, log: line => AnsiConsole.MarkupLine(Markup.Escape(line)));
+        AnsiConsole.MarkupLine(Markup.Escape($"wrote {Path.Combine(Path.GetFullPath(s.Bundle), ModelBundle.ManifestFile)}: INT8 ranges for {r.Manifest.Experts.Count} experts " +
+                                             $"from {r.Windows} windows of {r.Files} TRAIN files; scan with --precision int8"));
     });
 }
 

@@ -6,7 +6,8 @@
 # fine-tuned from that, D3/D4 fine-tuned from the first D1's best epoch, 3. classic and enhanced gates over the frozen
 # experts, 4. `moe bundle` with dense routing over the enhanced gate as the default (pooled dev EER, whole files: 8.4 %, against
 # 21.8 % for the classic gate dense; calibration on the dev splits).
-# models/default was made by this script (runs of 2026-11-25/26, bundle 1.3.0; per-run histories in docs/model-card.md).
+# models/default was made by this script (runs of 2026-11-25/26, bundle 1.3.0, INT8-calibrated as 1.4.0 on 2026-11-27;
+# per-run histories in docs/model-card.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 corpus=$(realpath "${CORPUS:-$root/corpus}")
@@ -47,4 +48,6 @@ $moe train gate --kind classic --experts "$experts" --out "$runs/gate-classic-1.
 $moe train gate --kind enhanced --experts "$experts" --out "$runs/gate-enhanced-1.3.0" $common $gate_opts --routing-loss 1
 $moe bundle --corpus "$corpus" --out "$runs/bundle" --expert "D1=$runs/D1-cont" --expert "D2=$runs/D2-from-D1-cont" --expert "D3=$runs/D3" --expert "D4=$runs/D4" \
   --classic-gate "$runs/gate-classic-1.3.0" --enhanced-gate "$runs/gate-enhanced-1.3.0" --mode dense --gate enhanced --name moe-default --version 1.3.0
+# INT8 calibration for `moe scan --precision int8` (1.4.0 = 1.3.0 + this; the ONNX files are unchanged).
+$moe quantize --bundle "$runs/bundle" --manifest "$corpus/manifest.csv" --version 1.4.0
 echo "=== $(date -u +%FT%TZ) done: $runs/bundle"

@@ -51,16 +51,21 @@ public sealed class DefaultModelTests : IDisposable
         string[] voices = ["en-us", "en+m3", "en+f2", "en-gb"];
         var fake = texts.Select((t, i) => TestMedia.Speech(_dir.File($"fake/tts-{i}.wav"), t, voices[i])).ToList();
 
-        var json = _dir.File("r.json");
-        var run = await CliRunner.RunAsync("scan", _dir.File("real"), _dir.File("fake"), "--quiet", "--json", json);
-        Assert.Equal(ExitCodes.Ok, run.ExitCode);
-        var results = JsonSerializer.Deserialize<ScanResult[]>(File.ReadAllText(json), ScanJson.Options)!;
-        Assert.All(results, r => Assert.True(r.Model.Trained, "models/default must be the trained bundle"));
-        var byPath = results.ToDictionary(r => r.Source.Path!);
+        // The shipped bundle carries the INT8 calibration (`moe quantize`), so both precisions must hold the line.
+        foreach (var precision in new[] { "fp32", "int8" })
+        {
+            var json = _dir.File($"r-{precision}.json");
+            var run = await CliRunner.RunAsync("scan", _dir.File("real"), _dir.File("fake"), "--quiet", "--json", json, "--precision", precision);
+            Assert.Equal(ExitCodes.Ok, run.ExitCode);
+            var results = JsonSerializer.Deserialize<ScanResult[]>(File.ReadAllText(json), ScanJson.Options)!;
+            Assert.All(results, r => Assert.True(r.Model.Trained, "models/default must be the trained bundle"));
+            Assert.All(results, r => Assert.Equal(precision, r.Model.Precision));
+            var byPath = results.ToDictionary(r => r.Source.Path!);
 
-        Assert.All(fake, f => Assert.Equal(Verdict.Fake, byPath[f].Verdict));
-        Assert.All(real, f => Assert.NotEqual(Verdict.Fake, byPath[f].Verdict));
-        Assert.True(fake.Min(f => byPath[f].SpoofProbability!.Value) > real.Max(f => byPath[f].SpoofProbability!.Value),
-            "every espeak-ng file should score above every recorded prompt");
+            Assert.All(fake, f => Assert.Equal(Verdict.Fake, byPath[f].Verdict));
+            Assert.All(real, f => Assert.NotEqual(Verdict.Fake, byPath[f].Verdict));
+            Assert.True(fake.Min(f => byPath[f].SpoofProbability!.Value) > real.Max(f => byPath[f].SpoofProbability!.Value),
+                $"{precision}: every espeak-ng file should score above every recorded prompt");
+        }
     }
 }

@@ -37,10 +37,16 @@ public static partial class EndToEndBench
         // One long MP3 (mono 22.05 kHz, 48 kb/s keeps the file small; the decoder streams either way).
         var longFile = media.Make("long", longSeconds, ".mp3", ["-ar", "22050", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "48k"]);
 
-        foreach (var (input, seconds, files) in new[] { (folder, audio, fileCount), (longFile, longSeconds, 1) })
+        // The folder again with INT8 experts, right after the FP32 run, when the bundle carries the calibration (`moe quantize`).
+        var int8 = Detection.ModelBundle.Load(modelDirectory).Manifest.Experts.All(e => e.Int8 is not null);
+        var runs = new List<(string Input, double Seconds, int Files, string Precision)> { (folder, audio, fileCount, "fp32") };
+        if (int8) runs.Add((folder, audio, fileCount, "int8"));
+        runs.Add((longFile, longSeconds, 1, "fp32"));
+        foreach (var (input, seconds, files, precision) in runs)
         {
             var json = Path.Combine(media.Directory, $"scan-{Guid.NewGuid():N}.json");
-            string[] args = ["scan", input, "--mode", "sparse", "--top-k", "2", "--quiet", "--json", json, "--model", modelDirectory];
+            string[] args = ["scan", input, "--mode", "sparse", "--top-k", "2", "--quiet", "--json", json, "--model", modelDirectory,
+                .. precision == "int8" ? new[] { "--precision", "int8" } : []];
             var (exit, wall, peakKb, output) = Measure(moe.Value.File, [.. moe.Value.Prefix, .. args]);
             var command = $"{TimeTool} -v {moe.Value.Display} {string.Join(' ', args.Select(a => a == json ? "OUT.json" : a))}";
             if (exit != 0 || !File.Exists(json))
@@ -59,11 +65,13 @@ public static partial class EndToEndBench
                 return;
             }
             var row = new EndToEndRow(files == 1 ? $"one {seconds / 3600:0.##} h MP3" : $"{files} files, {seconds / 60:0.#} min, six formats",
-                seconds, wall, peakKb / 1024.0, files, command);
+                seconds, wall, peakKb / 1024.0, files, command, precision);
             report.EndToEnd.Add(row);
-            log.WriteLine($"end to end {row.Input}: {row.RealTime:F1}x real time, peak {row.PeakMegabytes:F0} MB ({scanned} result records)");
+            log.WriteLine($"end to end {row.Input} ({precision}): {row.RealTime:F1}x real time, peak {row.PeakMegabytes:F0} MB ({scanned} result records)");
         }
-        report.EndToEndNote = "Sparse top-2 routing with the bundle's other defaults; wall time includes process start-up and model loading; peak memory is the child's maximum resident set size.";
+        report.EndToEndNote = "Sparse top-2 routing with the bundle's other defaults; wall time includes process start-up and model loading; peak memory is the child's maximum resident set size. " +
+                              (int8 ? "The INT8 row is the same folder with `--precision int8` (INT8 expert convolutions quantized at load from the bundle's calibration; accuracy change in docs/model-card.md), run right after the FP32 row."
+                                    : "No INT8 row: the bundle has no INT8 calibration (`moe quantize`).");
     }
 
     /// <summary>How to start `moe`: an executable, or `dotnet moe.dll`.</summary>

@@ -3,10 +3,14 @@ using System.Globalization;
 
 namespace MoeFunctions.Benchmarks;
 
-/// <summary>The CPU the numbers come from, and its FP32 peak: cores x clock x FLOPs per cycle.</summary>
-public sealed record Machine(string Model, int Cores, double ClockGHz, string ClockSource, int FlopsPerCycle, string FlopsReason)
+/// <summary>The CPU the numbers come from, and its FP32 peak: nominal (cores x clock x FLOPs per cycle) and measured (<see cref="FmaPeak"/>).</summary>
+public sealed record Machine(string Model, int Cores, double ClockGHz, string ClockSource, int FlopsPerCycle, string FlopsReason, FmaPeak? Measured = null)
 {
-    public double PeakGflops => Cores * ClockGHz * FlopsPerCycle;
+    public double NominalPeakGflops => Cores * ClockGHz * FlopsPerCycle;
+    /// <summary>The peak the "% of peak" columns use: measured where it could be (a VM's nominal clock can be below the host's), else nominal.</summary>
+    public double PeakGflops => Measured?.Gflops ?? NominalPeakGflops;
+    /// <summary>The clock the measured peak implies: measured / (cores x FLOPs per cycle); 0 when not measured.</summary>
+    public double EffectiveClockGHz => Measured is { } p && Cores * FlopsPerCycle > 0 ? p.Gflops / (Cores * FlopsPerCycle) : 0;
 
     public static Machine Detect()
     {
@@ -18,10 +22,11 @@ public sealed record Machine(string Model, int Cores, double ClockGHz, string Cl
         var (clock, source) = Clock(Field("CPU max MHz"));
         var flags = Field("Flags");
         var fma = flags.Contains("avx2") && flags.Contains("fma");
+        var measured = FmaPeak.Measure(cores);
         // AVX2 + FMA: 2 FMA units x 8 floats x 2 FLOPs = 32 per cycle (Zen 2/3, Haswell and later client cores).
         return fma
-            ? new Machine(model, cores, clock, source, 32, "AVX2 FMA: 2 FMA units x 8 FP32 lanes x 2 FLOPs")
-            : new Machine(model, cores, clock, source, 16, "no AVX2 FMA: 2 units x 4 lanes x 2 FLOPs (SSE)");
+            ? new Machine(model, cores, clock, source, 32, "AVX2 FMA: 2 FMA units x 8 FP32 lanes x 2 FLOPs", measured)
+            : new Machine(model, cores, clock, source, 16, "no AVX2 FMA: 2 units x 4 lanes x 2 FLOPs (SSE)", measured);
     }
 
     /// <summary>lscpu's max MHz where the hypervisor reports it, else the "cpu MHz" of /proc/cpuinfo.</summary>

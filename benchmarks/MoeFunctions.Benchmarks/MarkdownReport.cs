@@ -22,7 +22,12 @@ public static class MarkdownReport
         L("## Machine");
         L();
         L($"- CPU: {m.Model} (lscpu), {m.Cores} cores, {F(m.ClockGHz, "F3")} GHz ({m.ClockSource}).");
-        L($"- FP32 peak = cores x clock x FLOPs/cycle = {m.Cores} x {F(m.ClockGHz, "F3")} GHz x {m.FlopsPerCycle} ({m.FlopsReason}) = **{F(m.PeakGflops)} GFLOP/s**.");
+        L($"- FP32 peak, nominal = cores x clock x FLOPs/cycle = {m.Cores} x {F(m.ClockGHz, "F3")} GHz x {m.FlopsPerCycle} ({m.FlopsReason}) = {F(m.NominalPeakGflops)} GFLOP/s.");
+        L(m.Measured is { } fp
+            ? $"- FP32 peak, measured = an FMA throughput loop on all {fp.Threads} cores ({FmaPeak.Chains} independent 8-lane FMA chains per thread, started together, best of {FmaPeak.Passes} passes of {F(fp.BestSeconds, "F2")} s, " +
+              $"{(fp.CpuTimed ? $"each thread's FLOPs over its own CPU time, so other work on the cores does not lower it; by wall clock {F(fp.WallGflops)} GFLOP/s" : "timed by wall clock")}): " +
+              $"**{F(fp.Gflops)} GFLOP/s**, i.e. an effective clock of {F(m.EffectiveClockGHz, "F3")} GHz. The % of peak columns below use the measured peak."
+            : "- FP32 peak, measured: not measured (no AVX FMA or no JIT in this process); the % of peak columns below use the nominal peak.");
         L($"- Load average (1, 5, 15 min) at the start: **{r.LoadBefore}**; at the end: **{r.LoadAfter}**.");
         L($"- .NET {Environment.Version}, ONNX Runtime 1.31.0 (CPU), {(r.TorchNote.StartsWith("TorchSharp: not", StringComparison.Ordinal) ? "no TorchSharp" : "TorchSharp 0.107.0 / libtorch 2.10.0 CPU")}.");
         L();
@@ -59,10 +64,13 @@ public static class MarkdownReport
             : $"| cascade <= 40 % of dense per window | {P(cascade.CostRelativeToDense)} (rounds {P(cascade.CostRangeMin)}-{P(cascade.CostRangeMax)}) | {Status(cascade.CostRelativeToDense <= 0.40, $"over by {F(100 * cascade.CostRelativeToDense - 40, "F0")} points")} |");
         foreach (var d in r.Decoding)
             L($"| {d.Format}: managed >= ffmpeg process | {F(d.Ratio, "F2")}x | {Status(d.Ratio >= 1, $"{F(d.Ratio * 100, "F0")} % of ffmpeg's speed")} |");
-        var folder = r.EndToEnd.FirstOrDefault(e => e.Files > 1);
+        var folder = r.EndToEnd.FirstOrDefault(e => e.Files > 1 && e.Precision == "fp32");
+        var folderInt8 = r.EndToEnd.FirstOrDefault(e => e.Files > 1 && e.Precision == "int8");
         var longRun = r.EndToEnd.FirstOrDefault(e => e.Files == 1);
         L(folder is null ? "| end to end >= 250x real time (sparse top-2) | - | not measured |"
             : $"| end to end >= 250x real time (sparse top-2) | {F(folder.RealTime)}x | {Status(folder.RealTime >= 250, $"{F(folder.RealTime / 250 * 100, "F0")} % of the target")} |");
+        if (folderInt8 is not null)
+            L($"| the same with INT8 experts (`--precision int8`) | {F(folderInt8.RealTime)}x | {Status(folderInt8.RealTime >= 250, $"{F(folderInt8.RealTime / 250 * 100, "F0")} % of the target")} |");
         L(longRun is null ? "| peak memory < 400 MB for a two-hour file | - | not measured |"
             : $"| peak memory < 400 MB for a {F(longRun.AudioSeconds / 3600, "0.##")} h file | {F(longRun.PeakMegabytes, "F0")} MB | {Status(longRun.PeakMegabytes < 400 && longRun.AudioSeconds >= 7200, longRun.AudioSeconds < 7200 ? "file shorter than two hours" : $"over by {F(longRun.PeakMegabytes - 400, "F0")} MB")} |");
         L();
@@ -87,7 +95,7 @@ public static class MarkdownReport
               $"{(e.OrtOverTorch is { } q ? F(q, "F2") + "x" : "-")} | {F(e.OrtGflops)} | {P(e.PeakFraction)} | {F(e.OrtGflopsPerCpuSecond)} | {P(e.CorePeakFraction)} |");
         L();
         L($"GFLOP/s (wall) = windows/s x {F(LcnnCost.GflopPerWindow, "F3")} GFLOP, against the {m.Cores}-core peak. The CPU-second columns divide by this process's CPU time " +
-          $"instead (one core's peak = {F(m.PeakGflops / m.Cores)} GFLOP/s): on a shared machine they show what the cores achieved while they ran this work; " +
+          $"instead (one core's {(m.Measured is null ? "nominal" : "measured")} peak = {F(m.PeakGflops / m.Cores)} GFLOP/s): on a shared machine they show what the cores achieved while they ran this work; " +
           "ONNX Runtime's spinning worker threads count as busy, so they understate it.");
         L();
         L($"### Levers tried (ONNX Runtime at batch {r.Options.LeverBatch}, each alternating with the scanner's session settings, the whole batch in one run, for two rounds of at least {r.Options.LeverWindowsPerRound} windows)");
@@ -147,9 +155,9 @@ public static class MarkdownReport
         {
             L(r.EndToEndNote);
             L();
-            L("| input | audio (s) | wall (s) | x real time | peak memory (MB) |");
-            L("| --- | ---: | ---: | ---: | ---: |");
-            foreach (var e in r.EndToEnd) L($"| {e.Input} | {F(e.AudioSeconds, "F0")} | {F(e.WallSeconds)} | {F(e.RealTime)} | {F(e.PeakMegabytes, "F0")} |");
+            L("| input | experts | audio (s) | wall (s) | x real time | peak memory (MB) |");
+            L("| --- | --- | ---: | ---: | ---: | ---: |");
+            foreach (var e in r.EndToEnd) L($"| {e.Input} | {e.Precision.ToUpperInvariant()} | {F(e.AudioSeconds, "F0")} | {F(e.WallSeconds)} | {F(e.RealTime)} | {F(e.PeakMegabytes, "F0")} |");
             L();
             L("Commands:");
             L();

@@ -30,7 +30,8 @@ public sealed record DecodeRow(string Format, string Decoder, double AudioSecond
     public double Ratio => FfmpegRealTime > 0 ? ManagedRealTime / FfmpegRealTime : 0;
 }
 
-public sealed record EndToEndRow(string Input, double AudioSeconds, double WallSeconds, double PeakMegabytes, int Files, string Command)
+/// <param name="Precision">The experts' arithmetic: "fp32", or "int8" (`moe scan --precision int8`).</param>
+public sealed record EndToEndRow(string Input, double AudioSeconds, double WallSeconds, double PeakMegabytes, int Files, string Command, string Precision = "fp32")
 {
     public double RealTime => WallSeconds > 0 ? AudioSeconds / WallSeconds : 0;
 }

@@ -1,5 +1,7 @@
 using MoeFunctions.Audio;
 using MoeFunctions.Detection;
+using MoeFunctions.Training;
+using MoeFunctions.Training.Data;
 
 namespace MoeFunctions.Benchmarks;
 
@@ -63,8 +65,10 @@ public static class Int8Bench
             return;
         }
         var windowOptions = new WindowOptions(bundle.Manifest.WindowSamples, bundle.Manifest.DefaultHopSamples);
-        var calibrationFiles = TrainFiles(options.CorpusDirectory, manifest, CalibrationFilesPerDomain(options));
-        var calibration = RoutingBench.SpeechWindows(calibrationFiles.Select(f => f.Path), windowOptions, 1, out _).Select(w => w.Samples).ToList();
+        // The calibration `moe quantize` uses (BundleQuantizer): the first speech window of TRAIN files, half bona fide.
+        var corpus = CorpusManifest.Load(manifest);
+        var calibrationFiles = BundleQuantizer.CalibrationFiles(corpus, CalibrationFilesPerDomain(options));
+        var calibration = BundleQuantizer.CalibrationWindows(bundle, corpus, calibrationFiles);
         if (calibration.Count == 0)
         {
             report.Int8Note = $"Accuracy skipped: no speech windows in the TRAIN split of {manifest}.";
@@ -76,13 +80,7 @@ public static class Int8Bench
         var windows = RoutingBench.SpeechWindows(dev.Select(f => f.Path), windowOptions, WindowsPerFile(options), out var failed);
         var samples = windows.Select(w => w.Samples).ToArray();
 
-        var frontEnd = new LogMelFrontEnd(bundle.Manifest.FrontEnd);
-        var calibrationFeatures = calibration.Select(w =>
-        {
-            var f = new float[frontEnd.OutputLength];
-            frontEnd.Compute(w, f);
-            return f;
-        }).ToList();
+        var calibrationFeatures = BundleQuantizer.Features(bundle, calibration);
         var dense = new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Enhanced };
         using var fp32 = new MoeScorer(bundle, dense);
         var reference = fp32.Score(samples);
@@ -90,14 +88,16 @@ public static class Int8Bench
 
         foreach (var format in options.Small ? Formats.Take(1) : Formats)
         {
-            // A bundle folder like the shipped one with the experts swapped for their INT8 graphs; gates unchanged.
+            // A copy of the bundle whose moe.json carries this format's calibration, scored as `moe scan --precision int8` does.
             var folder = Path.Combine(options.WorkDirectory, $"int8-bundle-{format}");
-            var files = bundle.Manifest.Experts.ToDictionary(e => e.File, e =>
-                ExpertQuantizer.Quantize(ExpertQuantizer.ReadWeights(File.ReadAllBytes(bundle.PathOf(e.File))), calibrationFeatures, format));
-            files[bundle.Manifest.Gates.Classic!.File] = File.ReadAllBytes(bundle.PathOf(bundle.Manifest.Gates.Classic.File));
-            files[bundle.Manifest.Gates.Enhanced!.File] = File.ReadAllBytes(bundle.PathOf(bundle.Manifest.Gates.Enhanced.File));
-            BundleWriter.Write(folder, bundle.Manifest with { Name = bundle.Manifest.Name + "-int8", Description = $"INT8 experts ({Describe(format)})" }, files);
-            using var int8 = new MoeScorer(ModelBundle.Load(folder), dense);
+            var files = new[] { bundle.Manifest.Gates.Classic!.File, bundle.Manifest.Gates.Enhanced!.File }.Concat(bundle.Manifest.Experts.Select(e => e.File))
+                .ToDictionary(f => f, f => File.ReadAllBytes(bundle.PathOf(f)));
+            var calibrated = bundle.Manifest.Experts.Select(e => e with
+            {
+                Int8 = new ExpertInt8 { Weights = format, Ranges = ExpertQuantizer.Calibrate(ExpertQuantizer.ReadWeights(files[e.File]), calibrationFeatures) },
+            }).ToList();
+            BundleWriter.Write(folder, bundle.Manifest with { Experts = calibrated }, files);
+            using var int8 = new MoeScorer(ModelBundle.Load(folder), dense with { Precision = ExpertPrecision.Int8 });
             var quantized = int8.Score(samples);
 
             var experts = new List<Int8ExpertRow>();
@@ -133,11 +133,4 @@ public static class Int8Bench
         Eer.Compute(subset.GroupBy(i => windows[i].File)
             .Select(g => (files[g.Key].Spoof, Score: FileAggregator.FileProbability(g.Select(spoof).ToList())))
             .ToList());
-
-    /// <summary>TRAIN rows: per domain the first <paramref name="perDomain"/> files, alternating bona fide and spoof.</summary>
-    private static List<(string Path, bool Spoof, string Domain)> TrainFiles(string root, string manifest, int perDomain) =>
-        RoutingBench.SplitRows(root, manifest, "train")
-            .GroupBy(r => r.Domain)
-            .SelectMany(g => g.Where(r => !r.Spoof).Take((perDomain + 1) / 2).Concat(g.Where(r => r.Spoof).Take(perDomain / 2)))
-            .ToList();
 }

@@ -1,6 +1,6 @@
+using MoeFunctions.Audio;
 using MoeFunctions.Detection;
 using MoeFunctions.Training.Data;
-using MoeFunctions.Training.Evaluation;
 
 namespace MoeFunctions.Training;
 
@@ -63,11 +63,22 @@ public static class BundleQuantizer
             .SelectMany(g => g.Where(e => !e.Spoof).Take((filesPerDomain + 1) / 2).Concat(g.Where(e => e.Spoof).Take(filesPerDomain / 2)))
             .ToList();
 
-    /// <summary>Each file's first speech window as `moe scan` cuts it (files without one give none).</summary>
+    /// <summary>Each file's first speech window as `moe scan` cuts it (the scanner's decoder, windower and speech detector, so
+    /// any format it reads works); a file without one, or one that does not decode, gives none.</summary>
     public static List<float[]> CalibrationWindows(ModelBundle bundle, CorpusManifest corpus, IReadOnlyList<CorpusEntry> entries)
     {
-        var (windows, files) = Evaluator.CutAsScan(bundle, corpus, ClipStore.Load(corpus, entries));
-        return files.Where(f => f.Count > 0).Select(f => windows[f.Start]).ToList();
+        var options = new WindowOptions(bundle.Manifest.WindowSamples, bundle.Manifest.DefaultHopSamples);
+        var windows = new List<float[]>();
+        foreach (var entry in entries)
+        {
+            try
+            {
+                using var source = MediaDecoder.OpenFile(corpus.FullPath(entry));
+                if (Windower.Split(source, options).FirstOrDefault(w => w.IsSpeech) is { } first) windows.Add(first.Samples);
+            }
+            catch (MediaDecodeException) { }
+        }
+        return windows;
     }
 
     /// <summary>The experts' input for each window: the scanner's log-mel front end.</summary>

@@ -48,13 +48,19 @@ public sealed class Int8ScorerTests(QuantizerFixture data) : IClassFixture<Quant
     [Fact]
     public void Int8_without_calibration_or_on_cuda_is_refused_with_the_fix()
     {
-        var shipped = ModelBundle.Load(Path.Combine(UntrainedBundleTests.RepoRoot(), "models", "default"));
-        var e = Assert.Throws<InvalidOperationException>(() => new MoeScorer(shipped, new ScorerOptions { Precision = ExpertPrecision.Int8 }));
-        Assert.Contains("moe quantize", e.Message);
-        Assert.Contains(shipped.Manifest.Experts[0].Name, e.Message);
-
         using var dir = new TempDir();
-        CalibratedCopy(dir.Path, data);
+        var m = CalibratedCopy(dir.Path, data);
+        var experts = m.Experts.ToList();
+        experts[2] = experts[2] with { Int8 = null };
+        using (var plain = new TempDir())
+        {
+            foreach (var f in Directory.GetFiles(dir.Path)) File.Copy(f, Path.Combine(plain.Path, Path.GetFileName(f)));
+            BundleWriter.WriteManifest(plain.Path, m with { Experts = experts });
+            var e = Assert.Throws<InvalidOperationException>(() => new MoeScorer(ModelBundle.Load(plain.Path), new ScorerOptions { Precision = ExpertPrecision.Int8 }));
+            Assert.Contains("moe quantize", e.Message);
+            Assert.Contains($"'{experts[2].Name}'", e.Message);
+        }
+
         var calibrated = ModelBundle.Load(dir.Path);
         var cuda = Assert.Throws<InvalidOperationException>(() =>
             new MoeScorer(calibrated, new ScorerOptions { Precision = ExpertPrecision.Int8, Device = ExecutionDevice.Cuda }));

@@ -29,7 +29,10 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
     private int _rate, _inChannels, _outChannels;
     private string _format = "unknown";
     private double? _duration;
-    private bool _disposed;
+    private volatile bool _disposed, _stalled;
+    /// <summary>Stopwatch timestamp of the blocking stdout read in progress, 0 when none: what the watchdog times.</summary>
+    private long _readSince;
+    private readonly Timer _watchdog;
 
     public override string Format => _format;
     public override string DecoderName => "ffmpeg";
@@ -96,8 +99,14 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
             throw new MediaDecodeException($"ffmpeg could not be started ({e.Message})", e);
         }
         _stdout = _process.StandardOutput.BaseStream;
-        _stderrTask = Task.Run(ReadStderr);
-        _stdinTask = needsSeek ? CloseStdin() : Task.Run(() => PumpStdin(input));
+        // Own threads, not the thread pool, and blocking reads below: a scan's decoders already hold pool threads, and waiting
+        // on work that needs another pool thread stalled each ffmpeg file for up to a second on two cores while the pool grew
+        // (docs/benchmarks.md "Thread-pool stall").
+        _stderrTask = Task.Factory.StartNew(ReadStderr, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _stdinTask = needsSeek ? CloseStdin()
+            : Task.Factory.StartNew(() => PumpStdin(input), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(_timeout.TotalMilliseconds / 4, 20, 1000));
+        _watchdog = new Timer(_ => StopIfStalled(), null, period, period);
         try
         {
             if (!_outputKnown.Task.Wait(_timeout)) Fail("ffmpeg timed out before producing audio");
@@ -198,13 +207,12 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
         while (true)
         {
             int got;
-            try
-            {
-                var read = _stdout.ReadAsync(_bytes.AsMemory(_carry, want - _carry)).AsTask();
-                if (!read.Wait(_timeout)) Fail($"ffmpeg produced no output for {_timeout.TotalSeconds:0} s and was stopped");
-                got = read.Result;
-            }
-            catch (AggregateException e) { throw new MediaDecodeException($"ffmpeg output broke off ({e.InnerException?.Message})", e); }
+            Volatile.Write(ref _readSince, Stopwatch.GetTimestamp());
+            try { got = _stdout.Read(_bytes, _carry, want - _carry); }
+            catch (IOException e) when (!_stalled) { throw new MediaDecodeException($"ffmpeg output broke off ({e.Message})", e); }
+            catch (IOException) { got = 0; }
+            finally { Volatile.Write(ref _readSince, 0); }
+            if (_stalled) Fail($"ffmpeg produced no output for {_timeout.TotalSeconds:0} s and was stopped");
             if (got == 0)
             {
                 _process.WaitForExit(_timeout);
@@ -249,6 +257,16 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
 
     private void Kill() => ProcessTree.KillAndWait(_process, TimeSpan.FromSeconds(2));
 
+    /// <summary>The watchdog: kills ffmpeg when one read has waited longer than the timeout (time the caller spends between
+    /// reads does not count); the blocked read then returns and reports the stall.</summary>
+    private void StopIfStalled()
+    {
+        var since = Volatile.Read(ref _readSince);
+        if (since == 0 || _disposed || Stopwatch.GetElapsedTime(since) <= _timeout) return;
+        _stalled = true;
+        Kill();
+    }
+
     private static void TryDelete(string path)
     {
         try { File.Delete(path); } catch (Exception) { }
@@ -258,6 +276,7 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
     {
         if (_disposed) return;
         _disposed = true;
+        _watchdog?.Dispose();
         Kill();
         try { _process.WaitForExit(2000); } catch (Exception) { }
         try { _stdinTask?.Wait(2000); } catch (Exception) { }

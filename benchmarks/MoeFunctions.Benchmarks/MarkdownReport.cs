@@ -205,15 +205,19 @@ public static class MarkdownReport
             : v.Relative > 1.10 ? "candidate (>10 % faster here; confirm on a quiet machine)" : "no";
     }
 
-    /// <summary>Kept only if at least <see cref="Int8Bench.KeepSpeedup"/> faster and no expert's own-domain EER worse by more than <see cref="Int8Bench.KeepEerPoints"/> points.</summary>
+    /// <summary>The default only if at least <see cref="Int8Bench.KeepSpeedup"/> faster and no expert's own-domain EER worse by more than
+    /// <see cref="Int8Bench.KeepEerPoints"/> points. The first format is the one `moe scan --precision int8` offers whatever the rule says.</summary>
     private static string Int8Verdict(LeverRow v, Int8Accuracy? accuracy)
     {
+        var offered = v.Setting.StartsWith(Int8Bench.Describe(Int8Bench.Formats[0]), StringComparison.Ordinal);
         var fast = v.Relative >= Int8Bench.KeepSpeedup;
         if (accuracy is null) return fast ? "candidate (accuracy not measured in this run)" : $"no (under {Int8Bench.KeepSpeedup:F1}x)";
         var measured = accuracy.Experts.Where(x => !double.IsNaN(x.EerChangePoints)).ToList();
         var worst = measured.Count == 0 ? double.NaN : measured.Max(x => x.EerChangePoints);
         var accurate = measured.Count == accuracy.Experts.Count && worst <= Int8Bench.KeepEerPoints;
         var eer = double.IsNaN(worst) ? "EER change not measured" : $"worst own-domain EER change {worst.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture)} points";
+        if (offered) return fast && accurate ? $"opt-in (`--precision int8`), default candidate: {eer}"
+            : $"opt-in (`--precision int8`), not the default ({(fast ? "" : $"under {Int8Bench.KeepSpeedup:F1}x; ")}{eer} on DEV; test split: model-card.md)";
         return fast && accurate ? $"candidate: {eer} (see INT8 weights)" : $"no ({(fast ? "" : $"under {Int8Bench.KeepSpeedup:F1}x; ")}{eer})";
     }
 

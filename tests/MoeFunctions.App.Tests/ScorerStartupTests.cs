@@ -64,6 +64,20 @@ public sealed class ScorerStartupTests
         Assert.Equal(scorer.Manifest.Experts.Count, scorer.Score([new float[48000]])[0].GateWeights.Length);
     }
 
+    [Fact]
+    public async Task Moe__Precision_Int8_scores_with_int8_experts_and_records_it()
+    {
+        var settings = AppTestHost.SampleSettings();
+        settings["Moe__Precision"] = "Int8"; // the bundled model carries the INT8 calibration (`moe quantize`)
+        using var host = AppTestHost.Build(settings);
+        await StartWarmUp(host);
+
+        var scorer = host.Services.GetRequiredService<IWindowScorer>();
+        Assert.Equal("int8", scorer.Model.Precision);
+        var window = Enumerable.Range(0, 48000).Select(i => 0.3f * MathF.Sin(i * 0.05f) * MathF.Sin(i * 0.0007f)).ToArray();
+        Assert.InRange(scorer.Score([window])[0].SpoofProbability, 0, 1);
+    }
+
     private sealed class ListLoggerProvider(List<(LogLevel, string)> sink) : ILoggerProvider
     {
         public ILogger CreateLogger(string categoryName) => new L(sink);

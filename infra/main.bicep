@@ -37,6 +37,9 @@ param scoreMaxReplicas int = 4
 param scoreQueueLength int = 16
 @allowed([ 'cuda', 'cpu' ])
 param scoreDevice string = 'cuda'
+@allowed([ 'Fp32', 'Int8' ])
+@description('Int8: INT8 expert convolutions from the bundle\'s calibration (moe quantize); CPU only, so it needs scoreDevice cpu.')
+param scorePrecision string = 'Fp32'
 @description('Scoring image (azd sets it on deploy); empty: the Functions base image as a placeholder.')
 param scoreImage string = ''
 
@@ -190,6 +193,7 @@ var sharedSettings = {
 var ingestSettings = union(sharedSettings, {
   Moe__Role: 'Ingest'
   Moe__Device: 'cpu'
+  Moe__Precision: 'Fp32'
   '${disabled(fn.ingestPolling)}': ingestOnFlex ? 'true' : 'false'
   '${disabled(fn.ingestEventGrid)}': ingestOnFlex ? 'false' : 'true'
   '${disabled(fn.score)}': 'true'
@@ -199,6 +203,7 @@ var ingestSettings = union(sharedSettings, {
 var scoreSettings = union(sharedSettings, {
   Moe__Role: 'Score'
   Moe__Device: scoreDevice
+  Moe__Precision: scorePrecision
   '${disabled(fn.ingestPolling)}': 'true'
   '${disabled(fn.ingestEventGrid)}': 'true'
   '${disabled(fn.score)}': 'false'

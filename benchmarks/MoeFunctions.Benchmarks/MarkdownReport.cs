@@ -27,7 +27,7 @@ public static class MarkdownReport
             ? $"- FP32 peak, measured = an FMA throughput loop on all {fp.Threads} cores ({FmaPeak.Chains} independent 8-lane FMA chains per thread, started together, best of {FmaPeak.Passes} passes of {F(fp.BestSeconds, "F2")} s, " +
               $"{(fp.CpuTimed ? $"each thread's FLOPs over its own CPU time, so other work on the cores does not lower it; by wall clock {F(fp.WallGflops)} GFLOP/s" : "timed by wall clock")}): " +
               $"**{F(fp.Gflops)} GFLOP/s**, i.e. an effective clock of {F(m.EffectiveClockGHz, "F3")} GHz. The % of peak columns below use the measured peak."
-            : "- FP32 peak, measured: not measured (no AVX FMA or no JIT in this process); the % of peak columns below use the nominal peak.");
+            : "- FP32 peak, measured: not measured (no AVX FMA in this process); the % of peak columns below use the nominal peak.");
         L($"- Load average (1, 5, 15 min) at the start: **{r.LoadBefore}**; at the end: **{r.LoadAfter}**.");
         L($"- .NET {Environment.Version}, ONNX Runtime 1.31.0 (CPU), {(r.TorchNote.StartsWith("TorchSharp: not", StringComparison.Ordinal) ? "no TorchSharp" : "TorchSharp 0.107.0 / libtorch 2.10.0 CPU")}.");
         L();

@@ -106,7 +106,9 @@ internal sealed partial class FfmpegDecoder : PcmDecoder
         _stdinTask = needsSeek ? CloseStdin()
             : Task.Factory.StartNew(() => PumpStdin(input), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var period = TimeSpan.FromMilliseconds(Math.Clamp(_timeout.TotalMilliseconds / 4, 20, 1000));
-        _watchdog = new Timer(_ => StopIfStalled(), null, period, period);
+        // The timer holds the decoder weakly: a decoder its caller forgot to dispose must stay collectable.
+        _watchdog = new Timer(static state => { if (((WeakReference<FfmpegDecoder>)state!).TryGetTarget(out var d)) d.StopIfStalled(); },
+            new WeakReference<FfmpegDecoder>(this), period, period);
         try
         {
             if (!_outputKnown.Task.Wait(_timeout)) Fail("ffmpeg timed out before producing audio");

@@ -7,12 +7,8 @@ namespace MoeFunctions.Training.Tests;
 [Collection(TinyCorpusCollection.Name)]
 public class QuantizeTests(TinyCorpus corpus)
 {
-    private static string ShippedBundle()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MoeFunctions.sln"))) dir = dir.Parent;
-        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("MoeFunctions.sln not found"), "models", "default");
-    }
+    /// <summary>models/default as the build copies it next to the test binaries (through the Cli reference), as the Cli and App tests use it.</summary>
+    private static string ShippedBundle() => Path.Combine(AppContext.BaseDirectory, "models", "default");
 
     /// <summary>The shipped bundle without its INT8 calibration, as `moe bundle` writes one.</summary>
     private static string CopyOfShippedBundle()

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Numerics;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
@@ -30,6 +31,15 @@ public sealed record ScorerOptions
     /// (ONNX Runtime convolves image by image); see docs/benchmarks.md "Memory levers". CPU only: on CUDA each expert sees its
     /// whole group of windows in one run.</summary>
     public int ExpertBatch { get; init; } = MoeScorer.DefaultExpertBatch;
+    /// <summary>Pad each expert run to the next power of two windows (zero windows, outputs dropped), so a session sees at most
+    /// seven window counts instead of one per routing outcome. Null = on for CUDA, off for the CPU: on CUDA a new input shape
+    /// costs a convolution set-up far larger than the run (29 ms against 1.8 ms on an H100, docs/benchmarks-gpu.md); the CPU
+    /// pays for every padded window and has no such set-up.</summary>
+    public bool? PadExpertRuns { get; init; }
+    /// <summary>Give each expert one session per run size (created at the size's first run). ONNX Runtime's CUDA convolutions keep
+    /// the setup of the last input shape only, so one session that alternates between sizes sets up again at every change.
+    /// Null = on for CUDA, off for the CPU.</summary>
+    public bool? SessionPerRunSize { get; init; }
     /// <summary>Every session draws its CPU tensors from one process-wide ONNX Runtime arena instead of an arena each:
     /// sessions run one after another, so one arena sized for the largest run serves them all.</summary>
     public bool SharedCpuArena { get; init; } = true;
@@ -65,6 +75,11 @@ public sealed class MoeScorer : IDisposable
     private readonly ConcurrentBag<LogMelFrontEnd> _frontEnds = [];
     private readonly int _e;
     private readonly int _expertBatch;
+    private readonly bool _padExpertRuns;
+    /// <summary>Where sessions are per run size: each expert's graph, the size its constructor session took, and the other sizes' sessions.</summary>
+    private readonly byte[][]? _expertGraphs;
+    private readonly int[] _firstRunSize;
+    private readonly ConcurrentDictionary<(int Expert, int Windows), Lazy<InferenceSession>> _sizedSessions = new();
 
     public MoeScorer(ModelBundle bundle, ScorerOptions? options = null, ILogger? logger = null)
     {
@@ -96,11 +111,15 @@ public sealed class MoeScorer : IDisposable
         (_sessionOptions, ActiveDevice) = CreateOptions(options, logger);
         // The runs of ExpertBatch windows bound CPU memory; on CUDA the activations live on the card and small runs leave it idle.
         _expertBatch = ActiveDevice == "cuda" ? int.MaxValue : options.ExpertBatch;
+        _padExpertRuns = options.PadExpertRuns ?? ActiveDevice == "cuda";
+        _firstRunSize = new int[_e];
         try
         {
-            _experts = m.Experts.Select(x => Precision == ExpertPrecision.Int8
-                ? new InferenceSession(QuantizedExpert(bundle, x), _sessionOptions)
-                : new InferenceSession(bundle.PathOf(x.File), _sessionOptions)).ToArray();
+            var graphs = m.Experts.Select(x => Precision == ExpertPrecision.Int8 ? QuantizedExpert(bundle, x)
+                : ActiveDevice == "cuda" ? CudaExpertGraph(File.ReadAllBytes(bundle.PathOf(x.File)))
+                : File.ReadAllBytes(bundle.PathOf(x.File))).ToArray();
+            if (options.SessionPerRunSize ?? ActiveDevice == "cuda") _expertGraphs = graphs;
+            _experts = graphs.Select(g => new InferenceSession(g, _sessionOptions)).ToArray();
             if (Gate == GateKind.Classic) _classicGate = new InferenceSession(bundle.PathOf(m.Gates.Classic!.File), _sessionOptions);
             else _enhancedGate = new InferenceSession(bundle.PathOf(m.Gates.Enhanced!.File), _sessionOptions);
         }
@@ -115,6 +134,15 @@ public sealed class MoeScorer : IDisposable
     private static byte[] QuantizedExpert(ModelBundle bundle, ExpertEntry expert) =>
         OnnxGraphWriter.WriteQuantizedExpert(ExpertQuantizer.ReadWeights(File.ReadAllBytes(bundle.PathOf(expert.File))),
             expert.Int8!.Ranges, expert.Int8.Weights);
+
+    /// <summary>The expert as the CUDA sessions run it: rewritten with one conv, Split and Max per MFM (<see cref="MfmForm.SplitMax"/>),
+    /// which ran 1.1-1.5x faster on an H100 than the bundle's b + Relu(a - b) form that suits the CPU (docs/benchmarks-gpu.md).
+    /// Same weights, same function. A graph that is not an LCNN written by <see cref="OnnxGraphWriter"/> is returned as it is.</summary>
+    public static byte[] CudaExpertGraph(byte[] expertOnnx)
+    {
+        try { return OnnxGraphWriter.WriteExpert(ExpertQuantizer.ReadWeights(expertOnnx), MfmForm.SplitMax); }
+        catch (InvalidDataException) { return expertOnnx; }
+    }
 
     public ExpertPrecision Precision { get; }
 
@@ -166,7 +194,8 @@ public sealed class MoeScorer : IDisposable
 
     /// <summary>The CUDA provider settings of every scorer session. HEURISTIC convolution search: ONNX Runtime's default
     /// (EXHAUSTIVE) times every cuDNN algorithm for each new input shape, and routing gives each expert a different window
-    /// count per run, so sparse scoring paid that search again and again (docs/benchmarks-gpu.md).</summary>
+    /// count per run, so sparse scoring paid that search again and again (docs/benchmarks-gpu.md, which also measures
+    /// prefer_nhwc: no consistent gain with the Split + Max graph).</summary>
     public static IReadOnlyDictionary<string, string> CudaSettings { get; } =
         new Dictionary<string, string> { ["device_id"] = "0", ["cudnn_conv_algo_search"] = "HEURISTIC" };
 
@@ -315,27 +344,31 @@ public sealed class MoeScorer : IDisposable
             RunExpertChunk(expert, windows.AsSpan(start, Math.Min(_expertBatch, windows.Length - start)), features, bona, embeddings);
     }
 
-    /// <summary>Test hook: called with (expert index, window count) for each session run.</summary>
+    /// <summary>Test hook: called with (expert index, window count) for each session run (the padded count where runs are padded).</summary>
     internal Action<int, int>? ExpertSessionRan { get; set; }
 
     private void RunExpertChunk(int expert, ReadOnlySpan<int> windows, float[] features, float[][] bona, float[]? embeddings)
     {
         var count = windows.Length;
-        ExpertSessionRan?.Invoke(expert, count);
+        var runCount = _padExpertRuns ? (int)BitOperations.RoundUpToPowerOf2((uint)count) : count;
+        ExpertSessionRan?.Invoke(expert, runCount);
         var first = windows[0];
-        var contiguous = true; // windows first..first+count-1: feed the features in place
+        var contiguous = runCount == count; // windows first..first+count-1, unpadded: feed the features in place
         for (var r = 1; r < count && contiguous; r++) contiguous = windows[r] == first + r;
-        var input = contiguous ? features : ArrayPool<float>.Shared.Rent(count * FeatureLength);
+        var input = contiguous ? features : ArrayPool<float>.Shared.Rent(runCount * FeatureLength);
         try
         {
             var offset = contiguous ? first * FeatureLength : 0;
             if (!contiguous)
+            {
                 for (var r = 0; r < count; r++)
                     features.AsSpan(windows[r] * FeatureLength, FeatureLength).CopyTo(input.AsSpan(r * FeatureLength));
-            using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(offset, count * FeatureLength),
-                [count, 1, ModelNames.Mels, ModelNames.Frames]);
+                input.AsSpan(count * FeatureLength, (runCount - count) * FeatureLength).Clear();
+            }
+            using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(offset, runCount * FeatureLength),
+                [runCount, 1, ModelNames.Mels, ModelNames.Frames]);
             using var runOptions = new RunOptions();
-            using var outputs = _experts[expert].Run(runOptions, [ModelNames.ExpertInput], [value], ExpertOutputs);
+            using var outputs = ExpertSession(expert, runCount).Run(runOptions, [ModelNames.ExpertInput], [value], ExpertOutputs);
             var probs = outputs[0].GetTensorDataAsSpan<float>();
             var emb = outputs[1].GetTensorDataAsSpan<float>();
             for (var r = 0; r < count; r++)
@@ -352,6 +385,20 @@ public sealed class MoeScorer : IDisposable
             if (!contiguous) ArrayPool<float>.Shared.Return(input);
         }
     }
+
+    /// <summary>The session for a run of this many windows: the expert's one session, or, per run size, the constructor's
+    /// session for the first size the expert runs at and a session of its own for each other size.</summary>
+    private InferenceSession ExpertSession(int expert, int windows)
+    {
+        if (_expertGraphs is null) return _experts[expert];
+        var first = Interlocked.CompareExchange(ref _firstRunSize[expert], windows, 0);
+        if (first == 0 || first == windows) return _experts[expert];
+        return _sizedSessions.GetOrAdd((expert, windows),
+            key => new Lazy<InferenceSession>(() => new InferenceSession(_expertGraphs[key.Expert], _sessionOptions))).Value;
+    }
+
+    /// <summary>Expert sessions created so far (tests).</summary>
+    internal int ExpertSessionCount => _experts.Length + _sizedSessions.Count(s => s.Value.IsValueCreated);
 
     private float[][] RunClassicGate(IReadOnlyList<float[]> windows)
     {
@@ -423,6 +470,7 @@ public sealed class MoeScorer : IDisposable
     public void Dispose()
     {
         foreach (var s in _experts ?? []) s?.Dispose();
+        foreach (var s in _sizedSessions?.Values ?? []) if (s.IsValueCreated) s.Value.Dispose();
         _classicGate?.Dispose();
         _enhancedGate?.Dispose();
         _sessionOptions?.Dispose();

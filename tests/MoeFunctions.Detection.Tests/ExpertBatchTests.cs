@@ -1,3 +1,4 @@
+using System.Numerics;
 using MoeFunctions.Detection;
 
 namespace MoeFunctions.Detection.Tests;
@@ -75,6 +76,41 @@ public sealed class ExpertBatchTests : IClassFixture<ExpertBatchTests.Bundle>
         Assert.All(sizes, s => Assert.InRange(s, 1, 2));
         Assert.Equal(whole.Sum(s => s.ExpertsRun), sizes.Sum());
         AssertBitIdentical(whole, split);
+    }
+
+    [Theory]
+    [InlineData(RoutingMode.Sparse, 2, 13)]
+    [InlineData(RoutingMode.Cascade, 1, 13)]
+    [InlineData(RoutingMode.Dense, 4, 11)]
+    public void Runs_padded_to_powers_of_two_give_bit_identical_scores(RoutingMode mode, int topK, int count)
+    {
+        // The CUDA default (bounded input shapes), exercised on the CPU: the zero windows' outputs are dropped.
+        var windows = Windows(count);
+        var options = new ScorerOptions { Mode = mode, TopK = topK, CascadeMargin = 0.5, ExpertBatch = 64 };
+        var plainSizes = new List<int>();
+        var plain = Score(_bundle, options, windows, plainSizes);
+        var sizes = new List<int>();
+        var padded = Score(_bundle, options with { PadExpertRuns = true }, windows, sizes);
+        Assert.Contains(plainSizes, s => !BitOperations.IsPow2(s)); // the case pads something
+        Assert.All(sizes, s => Assert.True(BitOperations.IsPow2(s), $"run of {s} windows"));
+        Assert.Equal(plainSizes.Select(s => (int)BitOperations.RoundUpToPowerOf2((uint)s)), sizes);
+        AssertBitIdentical(plain, padded);
+    }
+
+    [Fact]
+    public void One_session_per_run_size_gives_bit_identical_scores()
+    {
+        // The CUDA default, exercised on the CPU: two batches whose groups hand the experts several run sizes.
+        var windows = Windows(13);
+        var options = new ScorerOptions { Mode = RoutingMode.Sparse, TopK = 2, ExpertBatch = 64, PadExpertRuns = true };
+        var plain = Score(_bundle, options, windows).Concat(Score(_bundle, options, windows[..5])).ToList();
+        using var scorer = new MoeScorer(_bundle, options with { SessionPerRunSize = true });
+        var sizes = new List<(int Expert, int Windows)>();
+        scorer.ExpertSessionRan = (e, count) => { lock (sizes) sizes.Add((e, count)); };
+        var perSize = scorer.Score(windows).Concat(scorer.Score(windows[..5])).ToList();
+        AssertBitIdentical(plain, perSize);
+        Assert.Equal(sizes.Distinct().Count(), scorer.ExpertSessionCount); // one session per (expert, size) that ran
+        Assert.True(scorer.ExpertSessionCount > 4, $"{scorer.ExpertSessionCount} sessions: the case must run an expert at two sizes");
     }
 
     [Fact]

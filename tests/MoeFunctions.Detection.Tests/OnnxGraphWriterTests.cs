@@ -50,6 +50,28 @@ public class OnnxGraphWriterTests
         for (var i = 0; i < 3; i++) Assert.InRange(plain[ModelNames.ExpertProbs][2 * i] + plain[ModelNames.ExpertProbs][2 * i + 1], 0.9999f, 1.0001f);
     }
 
+    [Fact]
+    public void The_cuda_rewrite_of_a_shipped_expert_computes_what_the_file_does()
+    {
+        // MoeScorer.CudaExpertGraph reads the weights back from the file (b + Relu(a - b)) and writes one conv, Split, Max per MFM.
+        var file = OnnxGraphWriter.WriteExpert(Reference.RandomWeights(ModelNames.ExpertShapes(), seed: 3));
+        var rewritten = MoeScorer.CudaExpertGraph(file);
+        Assert.NotEqual(file, rewritten);
+        var input = RandomInput(3 * 80 * 301, 9).Select(v => (float)v).ToArray();
+        (string, float[], long[])[] feed = [(ModelNames.ExpertInput, input, [3, 1, 80, 301])];
+        var expected = Reference.Run(file, feed, ModelNames.ExpertProbs, ModelNames.ExpertEmbedding);
+        var got = Reference.Run(rewritten, feed, ModelNames.ExpertProbs, ModelNames.ExpertEmbedding);
+        Reference.AssertClose(expected[ModelNames.ExpertProbs].Select(v => (double)v).ToArray(), got[ModelNames.ExpertProbs], 1e-5, "probs");
+        Reference.AssertClose(expected[ModelNames.ExpertEmbedding].Select(v => (double)v).ToArray(), got[ModelNames.ExpertEmbedding], 1e-4, "embedding");
+    }
+
+    [Fact]
+    public void The_cuda_rewrite_leaves_a_graph_that_is_not_an_lcnn_as_it_is()
+    {
+        var gate = OnnxGraphWriter.WriteClassicGate(Reference.RandomWeights(new Dictionary<string, int[]> { ["gate.weight"] = [4, ModelNames.WindowSamples], ["gate.bias"] = [4] }, seed: 4));
+        Assert.Same(gate, MoeScorer.CudaExpertGraph(gate));
+    }
+
     [Theory]
     [InlineData(10, 37, 16, 8)]
     [InlineData(7, 5, 3, 3)]

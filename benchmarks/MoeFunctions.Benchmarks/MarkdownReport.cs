@@ -168,7 +168,8 @@ public static class MarkdownReport
         L("## 5. GPU");
         L();
         L("Measured on a GPU machine by `scripts/bench-gpu.sh` (`moe-bench --gpu`: one expert, the scorer and `moe scan`, CPU against");
-        L("CUDA in one run), on its own page: [benchmarks-gpu.md](benchmarks-gpu.md). This run had no GPU.");
+        L("CUDA in one run), on its own page: [benchmarks-gpu.md](benchmarks-gpu.md); its latest numbers are summarised in \"GPU (hand-written summary)\"");
+        L("below. This run, on the CPU machine, had no GPU.");
         L();
 
         L("## Commands");

@@ -113,7 +113,7 @@ public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunF
         Assert.Contains("GFLOP/s", md);
         Assert.Contains(R.LoadBefore, md);
         Assert.Contains("## Targets of issue 7", md);
-        Assert.Contains("This run had no GPU.", md); // a CPU run never prints GPU numbers; moe-bench --gpu has its own page
+        Assert.Contains("This run, on the CPU machine, had no GPU.", md); // a CPU run never prints GPU numbers; moe-bench --gpu has its own page
         Assert.Contains("[benchmarks-gpu.md](benchmarks-gpu.md)", md);
         foreach (var d in R.Decoding) Assert.Contains($"| {d.Format} |", md);
         Assert.Contains("ffmpeg -nostdin -v error -i FILE -f s16le -ac 1 -ar 16000 -", md);

@@ -102,6 +102,8 @@ public sealed class BadInputTests(MediaFixture media) : IClassFixture<MediaFixtu
         float[] y = DecodeBytes(b);
         Assert.Equal(16000, y.Length);
         Assert.All(y, v => Assert.True(float.IsFinite(v) && v is >= -1f and <= 1f));
+        // Exactly: non-finite samples become 0 and 3.5 clamps to 1, in the vectorised body and the scalar tail alike.
+        Assert.Equal(Enumerable.Range(0, 16000).Select(i => i % 4 == 3 ? 1f : 0f), y);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using Concentus;
 
 namespace MoeFunctions.Audio.Decoding;
@@ -100,7 +101,15 @@ internal sealed class MonoSource : IMonoAudioSource
     {
         if (channels == 1)
         {
-            for (int i = 0; i < dst.Length; i++) { float v = src[i]; dst[i] = float.IsFinite(v) ? v : 0f; }
+            // Vectorised (the scalar loops of this class were 4.5 % of a scan's CPU in a perf profile); v - v is 0 exactly
+            // for finite v and NaN for NaN and infinities.
+            int i = 0;
+            for (; i <= dst.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = new Vector<float>(src[i..]);
+                Vector.ConditionalSelect(Vector.Equals(v - v, Vector<float>.Zero), v, Vector<float>.Zero).CopyTo(dst[i..]);
+            }
+            for (; i < dst.Length; i++) { float v = src[i]; dst[i] = float.IsFinite(v) ? v : 0f; }
             return;
         }
         float inv = 1f / channels;
@@ -156,7 +165,16 @@ internal sealed class MonoSource : IMonoAudioSource
 
     private static void Clamp(Span<float> s)
     {
-        for (int i = 0; i < s.Length; i++) s[i] = Math.Clamp(s[i], -1f, 1f);
+        int i = 0;
+        var low = new Vector<float>(-1f);
+        var high = new Vector<float>(1f);
+        for (; i <= s.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var v = new Vector<float>(s[i..]);
+            // NaN stays NaN, as Math.Clamp leaves it (min/max instructions would not).
+            Vector.ConditionalSelect(Vector.Equals(v, v), Vector.Min(Vector.Max(v, low), high), v).CopyTo(s[i..]);
+        }
+        for (; i < s.Length; i++) s[i] = Math.Clamp(s[i], -1f, 1f);
     }
 
     public void Dispose()

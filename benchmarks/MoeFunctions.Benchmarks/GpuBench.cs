@@ -188,9 +188,6 @@ public static class GpuBench
         L($"Command per row: `{moe.Value.Display} scan FOLDER --device cpu|cuda --batch N [--mode sparse --top-k 2] --quiet --json OUT.json --model {modelDirectory}`");
     }
 
-    private static InferenceSession CudaSession(string model, IReadOnlyDictionary<string, string> settings) =>
-        CudaSession(File.ReadAllBytes(model), settings);
-
     private static InferenceSession CudaSession(byte[] model, IReadOnlyDictionary<string, string> settings)
     {
         var options = ExpertBench.ScannerSettings();

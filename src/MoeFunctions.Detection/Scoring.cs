@@ -115,9 +115,11 @@ public sealed class MoeScorer : IDisposable
         _firstRunSize = new int[_e];
         try
         {
-            var graphs = m.Experts.Select(x => Precision == ExpertPrecision.Int8 ? QuantizedExpert(bundle, x)
-                : ActiveDevice == "cuda" ? CudaExpertGraph(File.ReadAllBytes(bundle.PathOf(x.File)))
-                : File.ReadAllBytes(bundle.PathOf(x.File))).ToArray();
+            var graphs = m.Experts.Select(x =>
+            {
+                var file = File.ReadAllBytes(bundle.PathOf(x.File));
+                return Precision == ExpertPrecision.Int8 ? QuantizedExpert(file, x.Int8!) : ActiveDevice == "cuda" ? CudaExpertGraph(file) : file;
+            }).ToArray();
             if (options.SessionPerRunSize ?? ActiveDevice == "cuda") _expertGraphs = graphs;
             _experts = graphs.Select(g => new InferenceSession(g, _sessionOptions)).ToArray();
             if (Gate == GateKind.Classic) _classicGate = new InferenceSession(bundle.PathOf(m.Gates.Classic!.File), _sessionOptions);
@@ -131,9 +133,8 @@ public sealed class MoeScorer : IDisposable
     }
 
     /// <summary>The expert's INT8 graph, written from its FP32 file and the manifest's calibration (milliseconds: no data pass).</summary>
-    private static byte[] QuantizedExpert(ModelBundle bundle, ExpertEntry expert) =>
-        OnnxGraphWriter.WriteQuantizedExpert(ExpertQuantizer.ReadWeights(File.ReadAllBytes(bundle.PathOf(expert.File))),
-            expert.Int8!.Ranges, expert.Int8.Weights);
+    private static byte[] QuantizedExpert(byte[] expertOnnx, ExpertInt8 int8) =>
+        OnnxGraphWriter.WriteQuantizedExpert(ExpertQuantizer.ReadWeights(expertOnnx), int8.Ranges, int8.Weights);
 
     /// <summary>The expert as the CUDA sessions run it: rewritten with one conv, Split and Max per MFM (<see cref="MfmForm.SplitMax"/>),
     /// which ran 1.1-1.5x faster on an H100 than the bundle's b + Relu(a - b) form that suits the CPU (docs/benchmarks-gpu.md).
@@ -470,7 +471,7 @@ public sealed class MoeScorer : IDisposable
     public void Dispose()
     {
         foreach (var s in _experts ?? []) s?.Dispose();
-        foreach (var s in _sizedSessions?.Values ?? []) if (s.IsValueCreated) s.Value.Dispose();
+        foreach (var s in _sizedSessions.Values) if (s.IsValueCreated) s.Value.Dispose();
         _classicGate?.Dispose();
         _enhancedGate?.Dispose();
         _sessionOptions?.Dispose();

@@ -27,87 +27,8 @@ public static class GpuBench
         L();
 
         var bundle = ModelBundle.Load(options.ModelDirectory ?? Path.Combine(AppContext.BaseDirectory, "models", "default"));
-        var expertFile = bundle.PathOf(bundle.Manifest.Experts[0].File);
-        using var cpu = new InferenceSession(expertFile, ExpertBench.ScannerSettings());
-        InferenceSession cuda, cudaExhaustive, cudaNoTf32, cudaAsFile, cudaNhwc, cudaAsFileNhwc;
-        try
-        {
-            // The scanner's CUDA expert: the Split + Max graph (MoeScorer.CudaExpertGraph) with MoeScorer.CudaSettings.
-            var bundleGraph = File.ReadAllBytes(expertFile);
-            var scannerGraph = MoeScorer.CudaExpertGraph(bundleGraph);
-            var nhwc = new Dictionary<string, string>(MoeScorer.CudaSettings) { ["prefer_nhwc"] = "1" };
-            cuda = CudaSession(scannerGraph, MoeScorer.CudaSettings);
-            cudaExhaustive = CudaSession(scannerGraph, new Dictionary<string, string>(MoeScorer.CudaSettings) { ["cudnn_conv_algo_search"] = "EXHAUSTIVE" });
-            cudaNoTf32 = CudaSession(scannerGraph, new Dictionary<string, string>(MoeScorer.CudaSettings) { ["use_tf32"] = "0" });
-            cudaNhwc = CudaSession(scannerGraph, nhwc);
-            cudaAsFile = CudaSession(bundleGraph, MoeScorer.CudaSettings); // the scanner's CUDA expert before 2026-11-27
-            cudaAsFileNhwc = CudaSession(bundleGraph, nhwc);
-        }
-        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-        {
-            L($"CUDA is not available here, nothing measured: {e.Message}");
-            return page.ToString();
-        }
-        using var cudaSession = cuda;
-        using var exhaustiveSession = cudaExhaustive;
-        using var noTf32Session = cudaNoTf32;
-        using var nhwcSession = cudaNhwc;
-        using var asFileSession = cudaAsFile;
-        using var asFileNhwcSession = cudaAsFileNhwc;
         var rounds = options.Small ? 1 : 3;
-        var features = ExpertBench.RandomFeatures(128, new Random(11));
-
-        L($"## 1. One expert ({bundle.Manifest.Experts[0].Name} of {bundle.Manifest.Name} {bundle.Manifest.Version}), ONNX Runtime, windows per second");
-        L();
-        L($"The scanner's CUDA expert: the Split + Max graph of the same weights, with {string.Join(", ", MoeScorer.CudaSettings.Select(kv => $"{kv.Key}={kv.Value}"))}, the rest ONNX Runtime's defaults (TF32 on). " +
-          "The CPU column runs the bundle's file (b + Relu(a - b)) with the scanner's CPU settings.");
-        var (probDiff, embDiff) = Agreement(cpu, cuda, features, 32);
-        var (probDiff32, embDiff32) = Agreement(cpu, cudaNoTf32, features, 32);
-        L($"Largest absolute difference from the CPU on 32 windows: {probDiff:E1} (probabilities) and {embDiff:E1} (embeddings) with TF32; " +
-          $"{probDiff32:E1} and {embDiff32:E1} with TF32 off.");
-        L();
-        L("| batch | CPU | CUDA (scanner) | CUDA / CPU | CUDA GFLOP/s | CUDA, prefer_nhwc | CUDA, bundle's graph | CUDA, bundle's graph, prefer_nhwc | CUDA, exhaustive search | CUDA, TF32 off |");
-        L("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var batch in options.Small ? [1, 8] : new[] { 1, 8, 32, 128 })
-        {
-            var c = new Throughput();
-            var g = new Throughput();
-            var x = new Throughput();
-            var n = new Throughput();
-            var nh = new Throughput();
-            var af = new Throughput();
-            var afn = new Throughput();
-            foreach (var session in new[] { cpu, cuda, cudaExhaustive, cudaNoTf32, cudaNhwc, cudaAsFile, cudaAsFileNhwc }) RunExpert(session, features, batch);
-            var windows = options.Small ? 8 : 256;
-            var gpuRuns = Math.Max(1, windows / batch);
-            for (var r = 0; r < rounds; r++)
-            {
-                c.Time(() => ExpertBench.Repeat(Math.Max(1, windows / 4 / batch), () => RunExpert(cpu, features, batch)) * batch);
-                g.Time(() => ExpertBench.Repeat(gpuRuns, () => RunExpert(cuda, features, batch)) * batch);
-                x.Time(() => ExpertBench.Repeat(gpuRuns, () => RunExpert(cudaExhaustive, features, batch)) * batch);
-                n.Time(() => ExpertBench.Repeat(gpuRuns, () => RunExpert(cudaNoTf32, features, batch)) * batch);
-                nh.Time(() => ExpertBench.Repeat(gpuRuns, () => RunExpert(cudaNhwc, features, batch)) * batch);
-                af.Time(() => ExpertBench.Repeat(gpuRuns, () => RunExpert(cudaAsFile, features, batch)) * batch);
-                afn.Time(() => ExpertBench.Repeat(gpuRuns, () => RunExpert(cudaAsFileNhwc, features, batch)) * batch);
-            }
-            L($"| {batch} | {c.PerSecond:F0} | {g.PerSecond:F0} | {g.PerSecond / c.PerSecond:F1}x | {g.PerSecond * LcnnCost.GflopPerWindow:F0} | {nh.PerSecond:F0} | {af.PerSecond:F0} | {afn.PerSecond:F0} | {x.PerSecond:F0} | {n.PerSecond:F0} |");
-        }
-        L();
-        // What one unseen window count costs a session: routing hands each expert a different count per batch.
-        var firstMs = new List<string>();
-        foreach (var (label, session) in new[] { ("CPU", cpu), ("CUDA", cuda) })
-        {
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            RunExpert(session, features, 23);
-            var cold = sw.Elapsed.TotalMilliseconds;
-            sw.Restart();
-            RunExpert(session, features, 23);
-            firstMs.Add($"{label} {cold:F0} ms the first time, {sw.Elapsed.TotalMilliseconds:F1} ms the second");
-        }
-        L($"A window count the session has not seen (23 windows): {string.Join("; ", firstMs)}.");
-        L();
-        L($"Inputs are copied from host memory and outputs back for every run, as the scanner does. GFLOP/s counts {LcnnCost.GflopPerWindow:F2} GFLOP per window (LcnnCost: convolutions and dense layers, one MAC = 2 FLOPs).");
-        L();
+        if (!OneExpert(options, bundle, rounds, L)) return page.ToString();
 
         var speech = LoadSpeech(speechDirectory);
         L("## 2. The scorer (log-mel front end on the CPU, gate, experts, fusion, calibration), windows per second");
@@ -186,6 +107,95 @@ public static class GpuBench
         }
         L("");
         L($"Command per row: `{moe.Value.Display} scan FOLDER --device cpu|cuda --batch N [--mode sparse --top-k 2] --quiet --json OUT.json --model {modelDirectory}`");
+    }
+
+    /// <summary>Section 1: the bundle's first expert on the CPU and in CUDA sessions, the scanner's and one per lever, batch by
+    /// batch. False (and nothing measured) where CUDA cannot be used.</summary>
+    private static bool OneExpert(BenchOptions options, ModelBundle bundle, int rounds, Action<string> L)
+    {
+        var expertFile = bundle.PathOf(bundle.Manifest.Experts[0].File);
+        using var cpu = new InferenceSession(expertFile, ExpertBench.ScannerSettings());
+        var bundleGraph = File.ReadAllBytes(expertFile);
+        var scannerGraph = MoeScorer.CudaExpertGraph(bundleGraph);
+        IReadOnlyDictionary<string, string> Scanners(string key, string value) => new Dictionary<string, string>(MoeScorer.CudaSettings) { [key] = value };
+        // The scanner's CUDA expert first (MoeScorer.CudaExpertGraph with MoeScorer.CudaSettings), TF32 off last (the agreement line uses both).
+        (string Column, byte[] Graph, IReadOnlyDictionary<string, string> Settings)[] columns =
+        [
+            ("CUDA (scanner)", scannerGraph, MoeScorer.CudaSettings),
+            ("CUDA, prefer_nhwc", scannerGraph, Scanners("prefer_nhwc", "1")),
+            ("CUDA, bundle's graph", bundleGraph, MoeScorer.CudaSettings), // the scanner's CUDA expert before 2026-11-27
+            ("CUDA, bundle's graph, prefer_nhwc", bundleGraph, Scanners("prefer_nhwc", "1")),
+            ("CUDA, exhaustive search", scannerGraph, Scanners("cudnn_conv_algo_search", "EXHAUSTIVE")),
+            ("CUDA, TF32 off", scannerGraph, Scanners("use_tf32", "0")),
+        ];
+        var sessions = new List<InferenceSession>();
+        try
+        {
+            try
+            {
+                foreach (var column in columns) sessions.Add(CudaSession(column.Graph, column.Settings));
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+            {
+                L($"CUDA is not available here, nothing measured: {e.Message}");
+                return false;
+            }
+            var (cuda, noTf32) = (sessions[0], sessions[^1]);
+            var features = ExpertBench.RandomFeatures(128, new Random(11));
+
+            L($"## 1. One expert ({bundle.Manifest.Experts[0].Name} of {bundle.Manifest.Name} {bundle.Manifest.Version}), ONNX Runtime, windows per second");
+            L("");
+            L($"The scanner's CUDA expert: the Split + Max graph of the same weights, with {string.Join(", ", MoeScorer.CudaSettings.Select(kv => $"{kv.Key}={kv.Value}"))}, the rest ONNX Runtime's defaults (TF32 on). " +
+              "The CPU column runs the bundle's file (b + Relu(a - b)) with the scanner's CPU settings.");
+            var (probDiff, embDiff) = Agreement(cpu, cuda, features, 32);
+            var (probDiff32, embDiff32) = Agreement(cpu, noTf32, features, 32);
+            L($"Largest absolute difference from the CPU on 32 windows: {probDiff:E1} (probabilities) and {embDiff:E1} (embeddings) with TF32; " +
+              $"{probDiff32:E1} and {embDiff32:E1} with TF32 off.");
+            L("");
+            L($"| batch | CPU | {columns[0].Column} | CUDA / CPU | CUDA GFLOP/s | {string.Join(" | ", columns.Skip(1).Select(c => c.Column))} |");
+            L("|" + string.Concat(Enumerable.Repeat(" ---: |", columns.Length + 4)));
+            foreach (var batch in options.Small ? [1, 8] : new[] { 1, 8, 32, 128 })
+            {
+                var c = new Throughput();
+                var g = sessions.Select(_ => new Throughput()).ToArray();
+                RunExpert(cpu, features, batch);
+                foreach (var session in sessions) RunExpert(session, features, batch);
+                var windows = options.Small ? 8 : 256;
+                var gpuRuns = Math.Max(1, windows / batch);
+                for (var r = 0; r < rounds; r++)
+                {
+                    c.Time(() => ExpertBench.Repeat(Math.Max(1, windows / 4 / batch), () => RunExpert(cpu, features, batch)) * batch);
+                    for (var i = 0; i < sessions.Count; i++)
+                    {
+                        var session = sessions[i];
+                        g[i].Time(() => ExpertBench.Repeat(gpuRuns, () => RunExpert(session, features, batch)) * batch);
+                    }
+                }
+                L($"| {batch} | {c.PerSecond:F0} | {g[0].PerSecond:F0} | {g[0].PerSecond / c.PerSecond:F1}x | {g[0].PerSecond * LcnnCost.GflopPerWindow:F0} | " +
+                  $"{string.Join(" | ", g.Skip(1).Select(t => t.PerSecond.ToString("F0", CultureInfo.InvariantCulture)))} |");
+            }
+            L("");
+            // What one unseen window count costs a session: routing hands each expert a different count per batch.
+            var firstMs = new List<string>();
+            foreach (var (label, session) in new[] { ("CPU", cpu), ("CUDA", cuda) })
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                RunExpert(session, features, 23);
+                var cold = sw.Elapsed.TotalMilliseconds;
+                sw.Restart();
+                RunExpert(session, features, 23);
+                firstMs.Add($"{label} {cold:F0} ms the first time, {sw.Elapsed.TotalMilliseconds:F1} ms the second");
+            }
+            L($"A window count the session has not seen (23 windows): {string.Join("; ", firstMs)}.");
+            L("");
+            L($"Inputs are copied from host memory and outputs back for every run, as the scanner does. GFLOP/s counts {LcnnCost.GflopPerWindow:F2} GFLOP per window (LcnnCost: convolutions and dense layers, one MAC = 2 FLOPs).");
+            L("");
+            return true;
+        }
+        finally
+        {
+            foreach (var session in sessions) session.Dispose();
+        }
     }
 
     private static InferenceSession CudaSession(byte[] model, IReadOnlyDictionary<string, string> settings)

@@ -191,10 +191,13 @@ public static class MarkdownReport
     }
 
     /// <summary>Renders <paramref name="report"/> into <paramref name="path"/>, keeping the page's hand-written tail.</summary>
-    public static void Write(string path, BenchReport report)
+    public static void Write(string path, BenchReport report) => Write(path, Render(report));
+
+    /// <summary>Writes a generated page (this one, or `moe-bench --gpu`'s) to <paramref name="path"/>, keeping its hand-written tail.</summary>
+    public static void Write(string path, string generated)
     {
         var previous = File.Exists(path) ? File.ReadAllText(path) : null;
-        File.WriteAllText(path, KeepHandWritten(Render(report), previous));
+        File.WriteAllText(path, KeepHandWritten(generated, previous));
     }
 
     private static string Kept(LeverRow v, BenchReport r)

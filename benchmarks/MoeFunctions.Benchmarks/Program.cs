@@ -44,8 +44,7 @@ try
     if (gpu)
     {
         var page = GpuBench.Run(options, Value("--speech") ?? throw new InvalidOperationException("--gpu needs --speech DIR"), Console.Out);
-        if (options.ReportPath is { } gpuPage)
-            File.WriteAllText(gpuPage, MarkdownReport.KeepHandWritten(page, File.Exists(gpuPage) ? File.ReadAllText(gpuPage) : null));
+        if (options.ReportPath is { } gpuPage) MarkdownReport.Write(gpuPage, page);
         return 0;
     }
     var report = BenchmarkRunner.Run(options, Console.Out);

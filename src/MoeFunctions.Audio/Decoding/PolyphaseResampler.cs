@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MoeFunctions.Audio.Decoding;
 
@@ -7,7 +9,8 @@ namespace MoeFunctions.Audio.Decoding;
 /// Streaming polyphase resampler with a Kaiser-windowed sinc (110 dB design), written because Concentus' managed Speex
 /// resampler was the slowest stage of the pipeline (about 55x real time for 44.1 kHz input on this machine).
 /// Passband flat to 7/8 of the lower Nyquist frequency (7 kHz for a 16 kHz target), stopband from 17/16 of it (8.5 kHz).
-/// Zero delay: output sample n is the input at time n / outRate. The dot products use <see cref="Vector{T}"/>.
+/// Zero delay: output sample n is the input at time n / outRate. The dot products use <see cref="Vector{T}"/>, or FMA on
+/// four independent 8-lane sums where the CPU has it (one running sum waits on its own previous add).
 /// </summary>
 internal sealed class PolyphaseResampler
 {
@@ -115,6 +118,7 @@ internal sealed class PolyphaseResampler
 
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
+        if (Fma.IsSupported && a.Length >= 32) return DotFma(a, b);
         int i = 0;
         float sum = 0;
         if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
@@ -127,6 +131,27 @@ internal sealed class PolyphaseResampler
             i = va.Length * Vector<float>.Count;
         }
         for (; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    private static float DotFma(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int n = a.Length;
+        if (b.Length < n) throw new ArgumentException("b is shorter than a", nameof(b));
+        ref float pa = ref MemoryMarshal.GetReference(a);
+        ref float pb = ref MemoryMarshal.GetReference(b);
+        Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        for (; i <= n - 32; i += 32)
+        {
+            s0 = Fma.MultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i), s0);
+            s1 = Fma.MultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)(i + 8)), Vector256.LoadUnsafe(ref pb, (nuint)(i + 8)), s1);
+            s2 = Fma.MultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)(i + 16)), Vector256.LoadUnsafe(ref pb, (nuint)(i + 16)), s2);
+            s3 = Fma.MultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)(i + 24)), Vector256.LoadUnsafe(ref pb, (nuint)(i + 24)), s3);
+        }
+        for (; i <= n - 8; i += 8) s0 = Fma.MultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i), s0);
+        float sum = Vector256.Sum((s0 + s1) + (s2 + s3));
+        for (; i < n; i++) sum += a[i] * b[i];
         return sum;
     }
 

@@ -1,3 +1,5 @@
+using MoeFunctions.Audio;
+
 namespace MoeFunctions.Detection;
 
 /// <summary>
@@ -131,95 +133,5 @@ public sealed class LogMelFrontEnd
             weights[m] = dense[first..(last + 1)];
         }
         return (starts, weights);
-    }
-}
-
-/// <summary>Power spectrum of a real frame: an n/2-point complex radix-2 FFT of the even/odd-packed samples plus the split step.</summary>
-internal sealed class RealFft
-{
-    private readonly int _n, _m;
-    private readonly int[] _bitRev;
-    private readonly double[] _cos, _sin;         // twiddles of the m-point complex FFT
-    private readonly double[] _splitCos, _splitSin; // e^{-2 pi i k / n}, k = 0..m
-    private readonly double[] _re, _im;
-
-    public RealFft(int n)
-    {
-        _n = n;
-        _m = n / 2;
-        var bits = System.Numerics.BitOperations.Log2((uint)_m);
-        _bitRev = new int[_m];
-        for (var i = 0; i < _m; i++)
-        {
-            var r = 0;
-            for (var b = 0; b < bits; b++) if ((i & (1 << b)) != 0) r |= 1 << (bits - 1 - b);
-            _bitRev[i] = r;
-        }
-        _cos = new double[_m / 2];
-        _sin = new double[_m / 2];
-        for (var i = 0; i < _m / 2; i++)
-        {
-            _cos[i] = Math.Cos(2 * Math.PI * i / _m);
-            _sin[i] = -Math.Sin(2 * Math.PI * i / _m);
-        }
-        _splitCos = new double[_m + 1];
-        _splitSin = new double[_m + 1];
-        for (var k = 0; k <= _m; k++)
-        {
-            _splitCos[k] = Math.Cos(2 * Math.PI * k / _n);
-            _splitSin[k] = -Math.Sin(2 * Math.PI * k / _n);
-        }
-        _re = new double[_m];
-        _im = new double[_m];
-    }
-
-    /// <summary>power[k] = |X[k]|^2 for k = 0..n/2.</summary>
-    public void Power(ReadOnlySpan<double> x, Span<double> power)
-    {
-        var m = _m;
-        for (var i = 0; i < m; i++)
-        {
-            var j = _bitRev[i];
-            _re[j] = x[2 * i];
-            _im[j] = x[2 * i + 1];
-        }
-        for (var size = 2; size <= m; size <<= 1)
-        {
-            var halfSize = size >> 1;
-            var step = m / size;
-            for (var start = 0; start < m; start += size)
-            {
-                for (var k = 0; k < halfSize; k++)
-                {
-                    var wr = _cos[k * step];
-                    var wi = _sin[k * step];
-                    var a = start + k;
-                    var b = a + halfSize;
-                    var tr = _re[b] * wr - _im[b] * wi;
-                    var ti = _re[b] * wi + _im[b] * wr;
-                    _re[b] = _re[a] - tr;
-                    _im[b] = _im[a] - ti;
-                    _re[a] += tr;
-                    _im[a] += ti;
-                }
-            }
-        }
-        // X[k] = E[k] + W^k O[k], with E = (Z[k] + conj Z[m-k]) / 2 and O = (Z[k] - conj Z[m-k]) / 2i.
-        for (var k = 0; k <= m; k++)
-        {
-            var a = k % m;
-            var b = (m - k) % m;
-            double zr = _re[a], zi = _im[a], cr = _re[b], ci = -_im[b];
-            var er = 0.5 * (zr + cr);
-            var ei = 0.5 * (zi + ci);
-            // (Z - conj Z') / (2i) = (dI, -dR) / 2 where d = Z - conj Z'
-            var or = 0.5 * (zi - ci);
-            var oi = -0.5 * (zr - cr);
-            var wr = _splitCos[k];
-            var wi = _splitSin[k];
-            var xr = er + (or * wr - oi * wi);
-            var xi = ei + (or * wi + oi * wr);
-            power[k] = xr * xr + xi * xi;
-        }
     }
 }

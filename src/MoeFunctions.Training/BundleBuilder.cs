@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace MoeFunctions.Training;
 
-/// <summary>One expert of a bundle: its domain and the run folder (or .pt file) holding its weights.</summary>
+/// <summary>One expert of a bundle: its domain and the run folder, .pt file or ONNX expert file holding its weights.</summary>
 public sealed record ExpertSource(string Domain, string Weights);
 
 public sealed record BundleRequest
@@ -41,14 +41,17 @@ public static class BundleBuilder
         if (r.Gate == GateKind.Enhanced && (r.Mode != RoutingMode.Dense || r.EnhancedGate is null))
             throw new ArgumentException("the enhanced gate routes dense mode only and needs --enhanced-gate");
         Directory.CreateDirectory(r.OutDir);
-        var experts = r.Experts.Select(e => Export.LoadExpert(WeightsFile(e.Weights))).ToList();
+        var experts = r.Experts.Select(e => ExpertWeights.Load(WeightsFile(e.Weights))).ToList();
         try
         {
             var entries = new List<ExpertEntry>();
             for (int i = 0; i < experts.Count; i++)
             {
                 var file = $"expert-{r.Experts[i].Domain}.onnx";
-                File.WriteAllBytes(Path.Combine(r.OutDir, file), Export.Expert(experts[i]));
+                // An ONNX expert (another bundle's) is copied byte for byte, so its SHA-256 and scores stay what they were.
+                var source = WeightsFile(r.Experts[i].Weights);
+                if (ExpertWeights.IsOnnx(source)) CopyUnlessSame(source, Path.Combine(r.OutDir, file));
+                else File.WriteAllBytes(Path.Combine(r.OutDir, file), Export.Expert(experts[i]));
                 entries.Add(new ExpertEntry { Name = $"expert-{r.Experts[i].Domain}", Domain = r.Experts[i].Domain, File = file, Sha256 = "" });
             }
             using var classic = new ClassicGate(experts.Count);
@@ -74,9 +77,8 @@ public static class BundleBuilder
             var (a, b) = LogisticCalibration.Fit(fused, cache.Spoof);
             r.Log($"calibration on {dev.Count} dev clips ({r.Mode}, {r.Gate} gate): a = {a:F4}, b = {b:F4}");
 
-            var sources = r.Experts.Select(e => Path.GetDirectoryName(WeightsFile(e.Weights))!)
-                .Append(Path.GetDirectoryName(WeightsFile(r.ClassicGate))!)
-                .SelectMany(TrainingPipeline.ProvenanceSources).Distinct().Order().ToList();
+            var sources = r.Experts.SelectMany(e => ExpertWeights.Sources(WeightsFile(e.Weights)))
+                .Concat(TrainingPipeline.ProvenanceSources(Path.GetDirectoryName(WeightsFile(r.ClassicGate))!)).Distinct().Order().ToList();
             var bundle = new BundleManifest
             {
                 Name = r.Name,
@@ -97,6 +99,11 @@ public static class BundleBuilder
             return BundleWriter.WriteManifest(r.OutDir, bundle); // fills in every SHA-256 from disk
         }
         finally { experts.ForEach(e => e.Dispose()); }
+    }
+
+    private static void CopyUnlessSame(string from, string to)
+    {
+        if (!string.Equals(Path.GetFullPath(from), Path.GetFullPath(to), StringComparison.Ordinal)) File.Copy(from, to, overwrite: true);
     }
 
     /// <summary>Renormalised top-k gate-weighted P(spoof), as the scanner's sparse routing fuses it.</summary>

@@ -24,7 +24,7 @@ public static class ExpertTrainer
         dev = Subset(dev, o.MaxDevClipsPerClass);
         using var frontEnd = new TorchLogMel();
         using var model = new Lcnn();
-        if (o.InitWeights is not null) model.load(o.InitWeights);
+        if (o.InitWeights is not null) Initialise(model, o.InitWeights, frontEnd, sampler, o);
         var optimizer = torch.optim.AdamW(model.parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
         using var averaged = o.EmaDecay is null ? null : new Lcnn();
         var average = o.EmaDecay is { } decay ? new WeightAverage(model, averaged!, decay) : null;
@@ -52,6 +52,27 @@ public static class ExpertTrainer
             return loss.item<float>();
         }
     }
+
+    /// <summary>
+    /// Starts from a run's .pt, or from an ONNX expert (a bundle's): its folded batch norms are refitted on
+    /// <see cref="RefitBatches"/> training batches of this run's domain first (<see cref="Lcnn.RefitBatchNorms"/>).
+    /// Drawn as "epoch 0", which training never uses, so the run stays repeatable.
+    /// </summary>
+    private static void Initialise(Lcnn model, string init, TorchLogMel frontEnd, BalancedSampler sampler, TrainingOptions o)
+    {
+        if (!ExpertWeights.IsOnnx(init))
+        {
+            model.load(init);
+            return;
+        }
+        Export.Load(model, MoeFunctions.Detection.ExpertQuantizer.ReadWeights(File.ReadAllBytes(init)), init);
+        int windows = model.RefitBatchNorms(sampler.Epoch(o.Seed, epoch: 0, o.BatchSize, RefitBatches)
+            .Select(b => frontEnd.Compute(tensor(b.Waves).reshape(o.BatchSize, -1))));
+        o.Log($"init from {init}: batch norms refitted on {windows} training windows");
+    }
+
+    /// <summary>Batches whose batch-norm inputs are measured when a run starts from an ONNX expert.</summary>
+    public const int RefitBatches = 8;
 
     /// <summary>The first <paramref name="perClass"/> clips of each class in manifest order (deterministic).</summary>
     public static IReadOnlyList<Clip> Subset(IReadOnlyList<Clip> clips, int? perClass) =>

@@ -26,11 +26,19 @@ public static class Export
     public static byte[] ClassicGate(ClassicGate gate) => OnnxGraphWriter.WriteClassicGate(Weights(gate));
     public static byte[] EnhancedGate(EnhancedGate gate) => OnnxGraphWriter.WriteEnhancedGate(Weights(gate), gate.Experts);
 
-    public static Lcnn LoadExpert(string weightsPath)
+    /// <summary>The reverse of <see cref="Weights"/>: copies each named weight into the module's parameter or buffer of that name.</summary>
+    /// <exception cref="InvalidDataException">A weight the module needs is missing or has another shape.</exception>
+    public static void Load(nn.Module module, IReadOnlyDictionary<string, NamedTensor> weights, string source)
     {
-        var model = new Lcnn();
-        model.load(weightsPath);
-        model.eval();
-        return model;
+        using var noGrad = no_grad();
+        foreach (var (name, target) in module.state_dict())
+        {
+            if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal)) continue;
+            if (!weights.TryGetValue(name, out var w)) throw new InvalidDataException($"{source}: no weight '{name}'");
+            if (!w.Shape.Select(d => (long)d).SequenceEqual(target.shape))
+                throw new InvalidDataException($"{source}: weight '{name}' has shape [{string.Join(",", w.Shape)}], expected [{string.Join(",", target.shape)}]");
+            using var value = tensor(w.Data).reshape(target.shape);
+            target.copy_(value);
+        }
     }
 }

@@ -17,7 +17,7 @@ public sealed record TrainingOptions
     /// <summary>Early stopping: stop after this many epochs without a better dev EER (ties broken by the dev log loss).</summary>
     public int Patience { get; init; } = 5;
     public bool Resume { get; init; }
-    /// <summary>Weights (a .pt written by a previous run) to start from, e.g. a model pretrained on all domains.</summary>
+    /// <summary>Weights to start from: a .pt written by a previous run (e.g. a model pretrained on all domains) or an ONNX expert such as a bundle's expert-D1.onnx (<see cref="ExpertWeights"/>).</summary>
     public string? InitWeights { get; init; }
     public int Threads { get; init; } = 2;
     /// <summary>

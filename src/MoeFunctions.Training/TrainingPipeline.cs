@@ -21,7 +21,9 @@ public static class TrainingPipeline
         var train = ClipStore.Load(manifest, trainEntries);
         var dev = ClipStore.Load(manifest, manifest.Select(d, "dev"));
         Directory.CreateDirectory(o.OutDir);
-        WriteProvenance(o.OutDir, manifest, trainEntries.Concat(manifest.Select(d, "dev")), domain ?? "all");
+        // Weights it starts from carry the sources they saw into this run's record (and so into a bundle's training.sources).
+        var inherited = o.InitWeights is null ? [] : ExpertWeights.Sources(o.InitWeights);
+        WriteProvenance(o.OutDir, manifest, trainEntries.Concat(manifest.Select(d, "dev")), domain ?? "all", inherited);
         return ExpertTrainer.Train(train, dev, o);
     }
 
@@ -30,8 +32,8 @@ public static class TrainingPipeline
         int? maxTrainClipsPerClass = null, double routingLossWeight = 0)
     {
         var manifest = CorpusManifest.Load(corpus);
-        var expertDomains = expertWeights.Select(w => ProvenanceDomain(Path.GetDirectoryName(Path.GetFullPath(w))!)).ToList();
-        var experts = expertWeights.Select(Export.LoadExpert).ToList();
+        var expertDomains = expertWeights.Select(ExpertWeights.Domain).ToList();
+        var experts = expertWeights.Select(ExpertWeights.Load).ToList();
         try
         {
             o.Log($"decoding pooled train/dev clips and caching {experts.Count} frozen experts' outputs ...");
@@ -56,7 +58,8 @@ public static class TrainingPipeline
             .SelectMany(g => { var l = g.ToList(); return l.Count <= n ? l : Enumerable.Range(0, n).Select(i => l[i * l.Count / n]); }).ToList();
 
     /// <summary>provenance.json: the corpus sources and licences a run saw (data-licence bookkeeping for the bundle).</summary>
-    private static void WriteProvenance(string dir, CorpusManifest manifest, IEnumerable<CorpusEntry> used, string domain)
+    private static void WriteProvenance(string dir, CorpusManifest manifest, IEnumerable<CorpusEntry> used, string domain,
+        IReadOnlyList<string>? inheritedSources = null)
     {
         var list = used.ToList();
         var manifestPath = Path.Combine(manifest.Root, "manifest.csv");
@@ -65,7 +68,7 @@ public static class TrainingPipeline
             corpus = manifest.Root,
             manifestSha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(manifestPath))),
             domain,
-            sources = list.Select(e => e.Source).Distinct().Order().ToList(),
+            sources = list.Select(e => e.Source).Concat(inheritedSources ?? []).Distinct().Order().ToList(),
             licenses = list.Select(e => e.License).Distinct().Order().ToList(),
             clips = list.Count,
         };

@@ -23,7 +23,7 @@ public class ExportParityTests
         }
     }
 
-    private static Dictionary<string, float[]> RunOnnx(byte[] model, string input, float[] data, int[] shape)
+    internal static Dictionary<string, float[]> RunOnnx(byte[] model, string input, float[] data, int[] shape)
     {
         using var session = new InferenceSession(model);
         var inputs = new List<NamedOnnxValue> { NamedOnnxValue.CreateFromTensor(input, new DenseTensor<float>(data, shape)) };
@@ -31,7 +31,7 @@ public class ExportParityTests
         return results.ToDictionary(r => r.Name, r => r.AsTensor<float>().ToArray());
     }
 
-    private static void Close(float[] expected, float[] actual, double tolerance = 1e-4)
+    internal static void Close(float[] expected, float[] actual, double tolerance = 1e-4)
     {
         Assert.Equal(expected.Length, actual.Length);
         double max = expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second));

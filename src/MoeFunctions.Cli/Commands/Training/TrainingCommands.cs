@@ -68,7 +68,7 @@ public sealed class TrainExpertSettings : TrainRunSettings
 {
     [CommandOption("--domain <D>"), Description("Corpus domain (D1..D4), or 'all' to pretrain on the pooled domains.")]
     public string Domain { get; init; } = "";
-    [CommandOption("--init <CHECKPOINT>"), Description("Start from these weights (a .pt or a run folder's best.pt), e.g. the pooled pretraining run.")]
+    [CommandOption("--init <WEIGHTS>"), Description("Start from these weights: a run folder (its best.pt), a .pt, or an ONNX expert such as models/default/expert-D1.onnx (its batch norms are refitted on this run's data).")]
     public string? Init { get; init; }
     [CommandOption("--ema <DECAY>"),
      Description("Keep a moving average of the weights (decay per step, e.g. 0.99) and score dev, stop early and save best.pt on it.")]
@@ -100,7 +100,7 @@ public sealed class TrainGateSettings : TrainRunSettings
 {
     [CommandOption("--kind <KIND>"), Description("classic (linear over the raw window) or enhanced (over the experts' embeddings).")]
     public string Kind { get; init; } = "classic";
-    [CommandOption("--experts <LIST>"), Description("Comma-separated expert run folders or .pt files, in bundle order.")]
+    [CommandOption("--experts <LIST>"), Description("Comma-separated, in bundle order: expert run folders, .pt files, ONNX expert files, or a bundle folder for all its experts (e.g. models/default,runs/D5).")]
     public string Experts { get; init; } = "";
     [CommandOption("--crops-per-clip <N>"), DefaultValue(2), Description("Random 3 s crops per training clip in the cached expert outputs.")]
     public int CropsPerClip { get; init; } = 2;
@@ -123,7 +123,9 @@ public sealed class TrainGateCommand : Command<TrainGateSettings>
 {
     public override int Execute(CommandContext context, TrainGateSettings s, CancellationToken cancellationToken)
     {
-        var experts = s.Experts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BundleBuilder.WeightsFile).ToList();
+        IReadOnlyList<string> experts;
+        try { experts = ExpertWeights.Expand(s.Experts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); }
+        catch (BundleException ex) { return CommandErrors.Fail($"--experts: {ex.Message}"); }
         if (experts.FirstOrDefault(e => !File.Exists(e)) is { } missing) return CommandErrors.Fail($"--experts: {missing} not found");
         var kind = s.Kind == "classic" ? GateKind.Classic : GateKind.Enhanced;
         return CommandErrors.Run(() =>
@@ -140,7 +142,7 @@ public sealed class BundleSettings : CommandSettings
     public string Corpus { get; init; } = "";
     [CommandOption("--out <DIR>"), Description("Bundle folder to write (moe.json + ONNX files).")]
     public string Out { get; init; } = "";
-    [CommandOption("--expert <DOMAIN=RUN>"), Description("Repeatable: domain=run folder or .pt, in bundle order.")]
+    [CommandOption("--expert <DOMAIN=WEIGHTS>"), Description("Repeatable, in bundle order: domain=run folder, .pt, or ONNX expert file (copied unchanged, e.g. D1=models/default/expert-D1.onnx).")]
     public string[] Experts { get; init; } = [];
     [CommandOption("--classic-gate <RUN>")] public string ClassicGate { get; init; } = "";
     [CommandOption("--enhanced-gate <RUN>")] public string? EnhancedGate { get; init; }

@@ -60,12 +60,8 @@ public static class ExpertTrainer
     /// </summary>
     private static void Initialise(Lcnn model, string init, TorchLogMel frontEnd, BalancedSampler sampler, TrainingOptions o)
     {
-        if (!ExpertWeights.IsOnnx(init))
-        {
-            model.load(init);
-            return;
-        }
-        Export.Load(model, MoeFunctions.Detection.ExpertQuantizer.ReadWeights(File.ReadAllBytes(init)), init);
+        ExpertWeights.LoadInto(model, init);
+        if (!ExpertWeights.IsOnnx(init)) return;
         int windows = model.RefitBatchNorms(sampler.Epoch(o.Seed, epoch: 0, o.BatchSize, RefitBatches)
             .Select(b => frontEnd.Compute(tensor(b.Waves).reshape(o.BatchSize, -1))));
         o.Log($"init from {init}: batch norms refitted on {windows} training windows");

@@ -30,14 +30,17 @@ public static class ExpertWeights
     public static Lcnn Load(string file)
     {
         var model = new Lcnn();
-        try
-        {
-            if (IsOnnx(file)) Export.Load(model, ExpertQuantizer.ReadWeights(File.ReadAllBytes(file)), file);
-            else model.load(file);
-        }
+        try { LoadInto(model, file); }
         catch { model.Dispose(); throw; }
         model.eval();
         return model;
+    }
+
+    /// <summary>Copies the weights of a .pt or an ONNX expert file into <paramref name="model"/>.</summary>
+    public static void LoadInto(Lcnn model, string file)
+    {
+        if (IsOnnx(file)) Export.Load(model, ExpertQuantizer.ReadWeights(File.ReadAllBytes(file)), file);
+        else model.load(file);
     }
 
     /// <summary>The domain the expert was trained on: its run's provenance.json, or its entry in the bundle whose folder holds

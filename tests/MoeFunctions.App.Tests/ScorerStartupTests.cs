@@ -4,19 +4,14 @@ using Microsoft.Extensions.Logging;
 using MoeFunctions.App.Tests.Support;
 using MoeFunctions.Detection;
 using MoeFunctions.Scanning.Cloud;
+using MoeFunctions.TestSupport;
 
 namespace MoeFunctions.App.Tests;
 
 /// <summary>The scoring deployment loads the bundle at start: a broken bundle stops the start, missing CUDA falls back with a warning.</summary>
 public sealed class ScorerStartupTests
 {
-    private static string CopyOfDefaultBundle()
-    {
-        string source = Path.Combine(AppContext.BaseDirectory, "models", "default");
-        string dir = Directory.CreateTempSubdirectory("moe-bundle-").FullName;
-        foreach (var f in Directory.GetFiles(source)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
-        return dir;
-    }
+    private static string CopyOfDefaultBundle() => ShippedBundle.CopyTo();
 
     private static Task StartWarmUp(IHost host) =>
         host.Services.GetServices<IHostedService>().OfType<ScorerWarmUp>().Single().StartAsync(CancellationToken.None);

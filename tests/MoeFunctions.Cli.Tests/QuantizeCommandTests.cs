@@ -1,5 +1,6 @@
 using MoeFunctions.Detection;
 using MoeFunctions.Scanning.Tests.Local;
+using MoeFunctions.TestSupport;
 
 namespace MoeFunctions.Cli.Tests;
 
@@ -12,14 +13,7 @@ public sealed class QuantizeCommandTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     /// <summary>A copy of models/default without its INT8 calibration.</summary>
-    private string PlainBundle()
-    {
-        var dir = Directory.CreateDirectory(_dir.File("bundle")).FullName;
-        foreach (var f in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "models", "default"))) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
-        var m = ModelBundle.Load(dir).Manifest;
-        BundleWriter.WriteManifest(dir, m with { Experts = m.Experts.Select(e => e with { Int8 = null }).ToList() });
-        return dir;
-    }
+    private string PlainBundle() => ShippedBundle.CopyTo(_dir.File("bundle"), withoutInt8: true);
 
     [Fact]
     public async Task Quantize_writes_the_calibration_and_the_version_and_the_scan_then_runs_int8()

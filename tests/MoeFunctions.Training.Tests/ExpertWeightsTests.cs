@@ -1,4 +1,5 @@
 using MoeFunctions.Detection;
+using MoeFunctions.TestSupport;
 using MoeFunctions.Training.Networks;
 using static TorchSharp.torch;
 
@@ -12,9 +13,6 @@ namespace MoeFunctions.Training.Tests;
 [Collection(TinyCorpusCollection.Name)]
 public class ExpertWeightsTests(TinyCorpus corpus, Xunit.Abstractions.ITestOutputHelper output)
 {
-    /// <summary>models/default as the build copies it next to the test binaries (through the Cli reference).</summary>
-    private static string ShippedBundle() => Path.Combine(AppContext.BaseDirectory, "models", "default");
-    private static string ShippedExpert(string domain) => Path.Combine(ShippedBundle(), $"expert-{domain}.onnx");
 
     /// <summary>Log-mel batches of real speech windows from the tiny corpus, as training computes them.</summary>
     private Tensor[] Features(int batches, int batchSize = 8)
@@ -28,7 +26,7 @@ public class ExpertWeightsTests(TinyCorpus corpus, Xunit.Abstractions.ITestOutpu
     [Fact]
     public void A_shipped_expert_read_back_computes_what_its_file_computes()
     {
-        var file = ShippedExpert("D2");
+        var file = ShippedBundle.Expert("D2");
         using var model = ExpertWeights.Load(file);
         var x = Features(1)[0];
         var (p, e) = model.forward(x);
@@ -50,7 +48,7 @@ public class ExpertWeightsTests(TinyCorpus corpus, Xunit.Abstractions.ITestOutpu
         // A forward pass in training mode also moves the running statistics, so each measurement gets its own copy.
         float[] Embedding(Lcnn m, bool training) { m.train(training); using var _ = no_grad(); return m.forward(probe).Embedding.data<float>().ToArray(); }
         static double Gap(float[] a, float[] b) => a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) / a.Max(v => Math.Abs(v));
-        Lcnn Load() => ExpertWeights.Load(ShippedExpert("D1"));
+        Lcnn Load() => ExpertWeights.Load(ShippedBundle.Expert("D1"));
 
         using var folded = Load();
         var evalBefore = Embedding(folded, training: false);
@@ -70,7 +68,7 @@ public class ExpertWeightsTests(TinyCorpus corpus, Xunit.Abstractions.ITestOutpu
     [Fact]
     public void Expanding_a_bundle_folder_lists_its_experts_in_order_with_their_domains()
     {
-        var files = ExpertWeights.Expand([ShippedBundle(), ShippedExpert("D3")]);
+        var files = ExpertWeights.Expand([ShippedBundle.Folder, ShippedBundle.Expert("D3")]);
         Assert.Equal(["D1", "D2", "D3", "D4", "D3"], files.Select(ExpertWeights.Domain));
         Assert.All(files, f => Assert.True(File.Exists(f)));
         Assert.Contains("LibriSpeech", string.Join(",", ExpertWeights.Sources(files[0])), StringComparison.OrdinalIgnoreCase);
@@ -99,15 +97,15 @@ public class ExpertWeightsTests(TinyCorpus corpus, Xunit.Abstractions.ITestOutpu
             TrainingOptions Options(string dir, string? init = null) => new()
                 { OutDir = dir, Epochs = 1, BatchSize = 8, BatchesPerEpoch = 2, Seed = 3, InitWeights = init, Log = log.Add };
 
-            var d5 = TrainingPipeline.TrainExpert(Dir("corpus"), "D5", Options(Dir("D5"), init: ShippedExpert("D1")));
+            var d5 = TrainingPipeline.TrainExpert(Dir("corpus"), "D5", Options(Dir("D5"), init: ShippedBundle.Expert("D1")));
             Assert.Contains(log, l => l.Contains($"batch norms refitted on {ExpertTrainer.RefitBatches * 8} training windows"));
             // Its record keeps what the starting weights saw besides the new data.
-            var shippedSources = ModelBundle.Load(ShippedBundle()).Manifest.Training!.Sources;
+            var shippedSources = ModelBundle.Load(ShippedBundle.Folder).Manifest.Training!.Sources;
             var d5Sources = TrainingPipeline.ProvenanceSources(Dir("D5")).ToHashSet();
             Assert.Superset(shippedSources.Append("sox").ToHashSet(), d5Sources);
             Assert.Subset(shippedSources.Concat(["sox", "espeak-ng"]).ToHashSet(), d5Sources);
 
-            var experts = ExpertWeights.Expand([ShippedBundle(), Dir("D5")]);
+            var experts = ExpertWeights.Expand([ShippedBundle.Folder, Dir("D5")]);
             Assert.Equal(["D1", "D2", "D3", "D4", "D5"], experts.Select(ExpertWeights.Domain));
             TrainingPipeline.TrainGate(Dir("corpus"), GateKind.Classic, experts, Options(Dir("gate-classic")), cropsPerClip: 1);
             TrainingPipeline.TrainGate(Dir("corpus"), GateKind.Enhanced, experts, Options(Dir("gate-enhanced")), cropsPerClip: 1, routingLossWeight: 1);
@@ -122,7 +120,7 @@ public class ExpertWeightsTests(TinyCorpus corpus, Xunit.Abstractions.ITestOutpu
             var bundle = ModelBundle.Load(Dir("bundle"));
             Assert.Equal(domains, bundle.Manifest.Experts.Select(e => e.Domain));
             // The shipped experts are copied byte for byte; the new one is exported from its run.
-            var shipped = ModelBundle.Load(ShippedBundle()).Manifest.Experts;
+            var shipped = ModelBundle.Load(ShippedBundle.Folder).Manifest.Experts;
             Assert.Equal(shipped.Select(e => e.Sha256), bundle.Manifest.Experts.Take(4).Select(e => e.Sha256));
             Assert.Superset(shippedSources.ToHashSet(), bundle.Manifest.Training!.Sources.ToHashSet());
 

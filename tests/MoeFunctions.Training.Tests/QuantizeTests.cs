@@ -1,4 +1,5 @@
 using MoeFunctions.Detection;
+using MoeFunctions.TestSupport;
 using MoeFunctions.Training.Evaluation;
 
 namespace MoeFunctions.Training.Tests;
@@ -7,18 +8,8 @@ namespace MoeFunctions.Training.Tests;
 [Collection(TinyCorpusCollection.Name)]
 public class QuantizeTests(TinyCorpus corpus)
 {
-    /// <summary>models/default as the build copies it next to the test binaries (through the Cli reference), as the Cli and App tests use it.</summary>
-    private static string ShippedBundle() => Path.Combine(AppContext.BaseDirectory, "models", "default");
-
     /// <summary>The shipped bundle without its INT8 calibration, as `moe bundle` writes one.</summary>
-    private static string CopyOfShippedBundle()
-    {
-        var copy = Directory.CreateTempSubdirectory("moe-quantize-").FullName;
-        foreach (var f in Directory.GetFiles(ShippedBundle())) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
-        var m = ModelBundle.Load(copy).Manifest;
-        BundleWriter.WriteManifest(copy, m with { Experts = m.Experts.Select(e => e with { Int8 = null }).ToList() });
-        return copy;
-    }
+    private static string CopyOfShippedBundle() => ShippedBundle.CopyTo(withoutInt8: true);
 
     [Fact]
     public void Quantize_writes_every_experts_ranges_from_train_windows_and_eval_runs_int8()

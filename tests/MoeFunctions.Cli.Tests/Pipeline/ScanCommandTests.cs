@@ -3,6 +3,7 @@ using System.Text.Json;
 using MoeFunctions.Detection;
 using MoeFunctions.Scanning.Contracts;
 using MoeFunctions.Scanning.Tests.Local;
+using MoeFunctions.TestSupport;
 
 namespace MoeFunctions.Cli.Tests.Pipeline;
 
@@ -119,7 +120,7 @@ public sealed class ScanCommandTests(ScanMedia media) : IClassFixture<ScanMedia>
         Assert.Equal(ExitCodes.Ok, run.ExitCode);
         var r = JsonSerializer.Deserialize<ScanResult[]>(File.ReadAllText(_out.File("d.json")), ScanJson.Options)!.Single();
         var manifest = JsonSerializer.Deserialize<BundleManifest>(
-            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "models", "default", "moe.json")), BundleJson.Options)!;
+            File.ReadAllText(Path.Combine(ShippedBundle.Folder, "moe.json")), BundleJson.Options)!;
         Assert.Equal(manifest.Name, r.Model.Name);
         Assert.Equal(manifest.Trained, r.Model.Trained);
         if (!manifest.Trained) Assert.Contains("NOT TRAINED", run.Output);

@@ -25,6 +25,8 @@ public sealed record TrainingOptions
     /// about the last 100 steps) and score, stop and save on it (<see cref="WeightAverage"/>); null = the reference's plain weights.
     /// </summary>
     public double? EmaDecay { get; init; }
+    /// <summary>Experts only: spoof examples drawn evenly per generator instead of per clip (<see cref="Data.BalancedSampler"/>).</summary>
+    public bool BalanceGenerators { get; init; }
     /// <summary>Cap on dev clips per class scored after each epoch (deterministic subset); null = all.</summary>
     public int? MaxDevClipsPerClass { get; init; }
     public Action<string> Log { get; init; } = Console.WriteLine;

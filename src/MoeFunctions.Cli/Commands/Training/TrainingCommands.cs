@@ -73,6 +73,9 @@ public sealed class TrainExpertSettings : TrainRunSettings
     [CommandOption("--ema <DECAY>"),
      Description("Keep a moving average of the weights (decay per step, e.g. 0.99) and score dev, stop early and save best.pt on it.")]
     public double? Ema { get; init; }
+    [CommandOption("--balance-generators"),
+     Description("Draw spoof examples evenly per generator (the manifest's generator column) instead of per clip.")]
+    public bool BalanceGenerators { get; init; }
 
     public override ValidationResult Validate()
     {
@@ -90,7 +93,7 @@ public sealed class TrainExpertCommand : Command<TrainExpertSettings>
         if (init is not null && !File.Exists(init)) return CommandErrors.Fail($"--init: {init} not found");
         return CommandErrors.Run(() =>
         {
-            var result = TrainingPipeline.TrainExpert(s.Corpus, s.Domain, s.Options(init) with { EmaDecay = s.Ema });
+            var result = TrainingPipeline.TrainExpert(s.Corpus, s.Domain, s.Options(init) with { EmaDecay = s.Ema, BalanceGenerators = s.BalanceGenerators });
             AnsiConsole.MarkupLine($"best dev EER {ExpertTrainer.Pct(result.State.BestDevEer)} at epoch {result.State.BestEpoch}: {Markup.Escape(result.BestWeights)}");
         });
     }

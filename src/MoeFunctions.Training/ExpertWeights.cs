@@ -18,10 +18,14 @@ public static class ExpertWeights
 
     /// <summary>Each path as a weights file: a bundle folder becomes its expert files in bundle order, a run folder its best.pt.</summary>
     /// <exception cref="BundleException">A bundle folder that does not verify.</exception>
-    public static IReadOnlyList<string> Expand(IEnumerable<string> paths) =>
-        paths.SelectMany(p => IsBundle(p)
-            ? ModelBundle.Load(p) is var b ? b.Manifest.Experts.Select(e => b.PathOf(e.File)) : []
-            : [BundleBuilder.WeightsFile(p)]).ToList();
+    public static IReadOnlyList<string> Expand(IEnumerable<string> paths) => paths.SelectMany(ExpandOne).ToList();
+
+    private static IEnumerable<string> ExpandOne(string path)
+    {
+        if (!IsBundle(path)) return [BundleBuilder.WeightsFile(path)];
+        var bundle = ModelBundle.Load(path);
+        return bundle.Manifest.Experts.Select(e => bundle.PathOf(e.File));
+    }
 
     /// <summary>The LCNN with these weights, in eval mode. From ONNX, each batch norm comes back folded (weight = scale,
     /// bias = shift, running mean 0, variance 1 - eps): the same eval-mode function; <see cref="Lcnn.RefitBatchNorms"/>

@@ -41,10 +41,18 @@ public static class ExpertWeights
     }
 
     /// <summary>Copies the weights of a .pt or an ONNX expert file into <paramref name="model"/>.</summary>
+    /// <exception cref="InvalidDataException">An ONNX file that is not an LCNN expert (the message names the file).</exception>
     public static void LoadInto(Lcnn model, string file)
     {
-        if (IsOnnx(file)) Export.Load(model, ExpertQuantizer.ReadWeights(File.ReadAllBytes(file)), file);
-        else model.load(file);
+        if (!IsOnnx(file))
+        {
+            model.load(file);
+            return;
+        }
+        Dictionary<string, NamedTensor> weights;
+        try { weights = ExpertQuantizer.ReadWeights(File.ReadAllBytes(file)); }
+        catch (InvalidDataException ex) { throw new InvalidDataException($"{file}: {ex.Message}", ex); }
+        Export.Load(model, weights, file);
     }
 
     /// <summary>The domain the expert was trained on: its run's provenance.json, or its entry in the bundle whose folder holds

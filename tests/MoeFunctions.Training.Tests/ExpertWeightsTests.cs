@@ -78,7 +78,9 @@ public class ExpertWeightsTests(TinyCorpus corpus, Xunit.Abstractions.ITestOutpu
         Assert.Null(ExpertWeights.Domain(loose));
         Assert.Empty(ExpertWeights.Sources(loose));
         File.WriteAllBytes(loose, [1, 2, 3]);
-        Assert.Throws<InvalidDataException>(() => ExpertWeights.Load(loose));
+        Assert.Contains(loose, Assert.Throws<InvalidDataException>(() => ExpertWeights.Load(loose)).Message);
+        var gate = Path.Combine(ShippedBundle.Folder, "gate-classic.onnx");
+        Assert.Contains("missing conv1.weight", Assert.Throws<InvalidDataException>(() => ExpertWeights.Load(gate)).Message);
         Directory.Delete(Path.GetDirectoryName(loose)!, true);
     }
 

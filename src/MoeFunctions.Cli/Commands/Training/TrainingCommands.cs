@@ -93,6 +93,8 @@ public sealed class TrainExpertCommand : Command<TrainExpertSettings>
         if (init is not null && !File.Exists(init)) return CommandErrors.Fail($"--init: {init} not found");
         return CommandErrors.Run(() =>
         {
+            // Refuse weights that are not an expert before decoding the corpus, not after.
+            if (init is not null) ExpertWeights.Load(init).Dispose();
             var result = TrainingPipeline.TrainExpert(s.Corpus, s.Domain, s.Options(init) with { EmaDecay = s.Ema, BalanceGenerators = s.BalanceGenerators });
             AnsiConsole.MarkupLine($"best dev EER {ExpertTrainer.Pct(result.State.BestDevEer)} at epoch {result.State.BestEpoch}: {Markup.Escape(result.BestWeights)}");
         });

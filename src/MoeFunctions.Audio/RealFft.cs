@@ -56,8 +56,6 @@ public sealed class RealFft
         _im = new double[_m];
     }
 
-    public int Length => _n;
-
     /// <summary>power[k] = |X[k]|^2 for k = 0..n/2 of the n samples in <paramref name="x"/>.</summary>
     public void Power(ReadOnlySpan<double> x, Span<double> power)
     {

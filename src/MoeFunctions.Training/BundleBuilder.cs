@@ -41,7 +41,8 @@ public static class BundleBuilder
         if (r.Gate == GateKind.Enhanced && (r.Mode != RoutingMode.Dense || r.EnhancedGate is null))
             throw new ArgumentException("the enhanced gate routes dense mode only and needs --enhanced-gate");
         Directory.CreateDirectory(r.OutDir);
-        var experts = r.Experts.Select(e => ExpertWeights.Load(WeightsFile(e.Weights))).ToList();
+        var files = r.Experts.Select(e => WeightsFile(e.Weights)).ToList();
+        var experts = files.Select(ExpertWeights.Load).ToList();
         try
         {
             var entries = new List<ExpertEntry>();
@@ -49,8 +50,7 @@ public static class BundleBuilder
             {
                 var file = $"expert-{r.Experts[i].Domain}.onnx";
                 // An ONNX expert (another bundle's) is copied byte for byte, so its SHA-256 and scores stay what they were.
-                var source = WeightsFile(r.Experts[i].Weights);
-                if (ExpertWeights.IsOnnx(source)) CopyUnlessSame(source, Path.Combine(r.OutDir, file));
+                if (ExpertWeights.IsOnnx(files[i])) CopyUnlessSame(files[i], Path.Combine(r.OutDir, file));
                 else File.WriteAllBytes(Path.Combine(r.OutDir, file), Export.Expert(experts[i]));
                 entries.Add(new ExpertEntry { Name = $"expert-{r.Experts[i].Domain}", Domain = r.Experts[i].Domain, File = file, Sha256 = "" });
             }
@@ -77,7 +77,7 @@ public static class BundleBuilder
             var (a, b) = LogisticCalibration.Fit(fused, cache.Spoof);
             r.Log($"calibration on {dev.Count} dev clips ({r.Mode}, {r.Gate} gate): a = {a:F4}, b = {b:F4}");
 
-            var sources = r.Experts.SelectMany(e => ExpertWeights.Sources(WeightsFile(e.Weights)))
+            var sources = files.SelectMany(ExpertWeights.Sources)
                 .Concat(TrainingPipeline.ProvenanceSources(Path.GetDirectoryName(WeightsFile(r.ClassicGate))!)).Distinct().Order().ToList();
             var bundle = new BundleManifest
             {

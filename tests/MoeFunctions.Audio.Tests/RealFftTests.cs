@@ -53,15 +53,17 @@ public sealed class RealFftTests
     }
 
     [Fact]
-    public void Reuses_its_buffers()
+    public void Allocates_nothing_per_call()
     {
         var fft = new RealFft(512);
         var x = new double[512];
         var power = new double[257];
         fft.Power(x, power);
+        // The runtime itself may allocate a few hundred bytes on this thread (tiered JIT, call counting), so the
+        // check is per call: over 1000 calls, even the smallest array per call would be 24 KB.
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) fft.Power(x, power);
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        for (int i = 0; i < 1000; i++) fft.Power(x, power);
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1024);
     }
 
     [Fact]

@@ -150,15 +150,17 @@ public class LogMelFrontEndTests
     }
 
     [Fact]
-    public void Compute_allocates_nothing_after_construction()
+    public void Compute_allocates_nothing_per_call()
     {
         var fe = new LogMelFrontEnd(new FrontEndSpec());
         var x = Noise(5, 0.2);
         var got = new float[NMels * Frames];
         fe.Compute(x, got);
+        // Per call, not exact: the runtime may allocate a few hundred bytes on this thread (tiered JIT), while even
+        // the smallest array per call over 100 calls would be 2.4 KB.
         var before = GC.GetAllocatedBytesForCurrentThread();
-        fe.Compute(x, got);
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        for (var i = 0; i < 100; i++) fe.Compute(x, got);
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1024);
     }
 
     [Fact]

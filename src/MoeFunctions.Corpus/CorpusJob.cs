@@ -20,6 +20,8 @@ public sealed class CorpusJob
     public string Split { get; set; } = "";
     /// <summary>Cut into 3-8 s pieces after trimming (D2, whose sources range from 2 s to 4 min).</summary>
     public bool Segment { get; init; }
+    /// <summary>Groups are split 80/10/10 within each stratum (SplitAssigner); null: one stratum per domain.</summary>
+    public string? Stratum { get; init; }
     /// <summary>A bona fide job whose trimmed duration this spoof job's synthesis is rate-matched to.</summary>
     public string? PairId { get; init; }
     public required Func<JobContext, Signal?> Produce { get; init; }
@@ -45,11 +47,24 @@ public static class StableHash
 
 /// <summary>
 /// Assigns whole groups to train/dev/test (80/10/10 of the audio), greedily in a seeded order, so splits
-/// are disjoint by group and roughly balanced in minutes.
+/// are disjoint by group and roughly balanced in minutes. With strata, each stratum is split 80/10/10 on its own,
+/// so every split gets its share of each kind of source (D2: without them its dev split held no test-other speech).
 /// </summary>
 public static class SplitAssigner
 {
-    public static Dictionary<string, string> Assign(IReadOnlyDictionary<string, double> groupSeconds, int seed, string salt)
+    /// <param name="stratumOf">The stratum of each group; null puts every group in one stratum.</param>
+    public static Dictionary<string, string> Assign(IReadOnlyDictionary<string, double> groupSeconds, int seed, string salt,
+        Func<string, string>? stratumOf = null)
+    {
+        if (stratumOf is null) return AssignOne(groupSeconds, seed, salt);
+        var result = new Dictionary<string, string>();
+        foreach (var stratum in groupSeconds.Keys.GroupBy(stratumOf))
+            foreach (var (g, split) in AssignOne(stratum.ToDictionary(g => g, g => groupSeconds[g]), seed, salt))
+                result[g] = split;
+        return result;
+    }
+
+    static Dictionary<string, string> AssignOne(IReadOnlyDictionary<string, double> groupSeconds, int seed, string salt)
     {
         var fractions = new Dictionary<string, double> { ["train"] = 0.8, ["dev"] = 0.1, ["test"] = 0.1 };
         var assigned = fractions.Keys.ToDictionary(k => k, _ => 0.0);

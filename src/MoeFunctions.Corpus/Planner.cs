@@ -24,7 +24,9 @@ public sealed partial class Planner(CorpusOptions o)
                 _ => throw new ArgumentException($"unknown domain {d}"),
             };
             var groups = domainJobs.GroupBy(j => j.Group).ToDictionary(g => g.Key, g => g.Sum(j => j.ApproxSeconds));
-            var splits = SplitAssigner.Assign(groups, o.Seed, d);
+            var strata = domainJobs.Where(j => j.Stratum is not null).GroupBy(j => j.Group)
+                .ToDictionary(g => g.Key, g => g.Select(j => j.Stratum!).Distinct().Single());
+            var splits = SplitAssigner.Assign(groups, o.Seed, d, strata.Count == 0 ? null : g => strata[g]);
             foreach (var j in domainJobs) j.Split = splits[j.Group];
             jobs.AddRange(domainJobs);
         }
@@ -140,6 +142,8 @@ public sealed partial class Planner(CorpusOptions o)
             {
                 "librispeech" => "ls:" + speaker,
                 "mobilespeech" => "ms:" + c.ClipPath.Split('/')[1],
+                // VS-TTS's emotion folder compares three systems row by row (instruct-N, style-N, vstts-N): a row is one source.
+                "vstts" when c.ClipPath.StartsWith("vstts/emotion/") => "vs:emotion/" + System.IO.Path.GetFileNameWithoutExtension(c.ClipPath).Split('-')[^1],
                 "vstts" => "vs:" + string.Join('/', c.ClipPath.Split('/')[1..^1]),
                 _ => "tt:" + (speaker.Length > 0 ? speaker : System.IO.Path.GetDirectoryName(c.ClipPath)),
             };
@@ -149,6 +153,9 @@ public sealed partial class Planner(CorpusOptions o)
                 Id = $"D2/{c.Label}/{id}", Domain = "D2", Label = c.Label, Speaker = speaker, Source = c.Source,
                 Generator = c.Label == "spoof" ? c.System : "human", License = c.License, Group = group,
                 ApproxSeconds = c.DurationS, Segment = true,
+                // Stratified so dev and test each hold a tenth of every source: test-other and lent train-clean
+                // speakers, each demo page (MobileSpeech folders carry the cloning systems) and Tortoise's voices.
+                Stratum = c.Source == "librispeech" ? (c.ClipPath.StartsWith("librispeech/test-other/") ? "ls-test-other" : "ls-train-clean") : c.Source,
                 Produce = _ => DecodeShared(c),
                 // Every D2 clip goes through a lossy codec, because a third of the fakes arrive as MP3.
                 DrawPath = r => DrawGeneral(r, r.NextDouble() < 0.15, pNone: 0),

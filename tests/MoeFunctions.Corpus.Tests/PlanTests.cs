@@ -65,6 +65,45 @@ public class PlanTests
     }
 
     [Fact]
+    public void Every_D2_source_has_audio_in_every_split()
+    {
+        // D2's splits are stratified by source, so dev can measure what test measures: before, dev held no
+        // LibriSpeech test-other speech and one file of most cloning systems (docs/data.md).
+        var d2 = Full.Value.Where(j => j.Domain == "D2").ToList();
+        foreach (var stratum in d2.GroupBy(j => j.Stratum))
+        {
+            Assert.NotNull(stratum.Key);
+            double total = stratum.Sum(j => j.ApproxSeconds);
+            foreach (var split in ManifestRow.Splits)
+                Assert.InRange(stratum.Where(j => j.Split == split).Sum(j => j.ApproxSeconds) / total,
+                    split == "train" ? 0.6 : 0.04, split == "train" ? 0.9 : 0.25);
+        }
+        // Whole demo-page rows and folders hold several generators, so a generator is not its own stratum, but every
+        // source's fakes (MobileSpeech's are the zero-shot cloning systems) reach every split.
+        foreach (var source in d2.Where(j => j.Label == "spoof").GroupBy(j => j.Stratum))
+            Assert.All(ManifestRow.Splits, split => Assert.True(source.Count(j => j.Split == split) >= 3,
+                $"{source.Key}: {string.Join(", ", source.GroupBy(j => j.Split).Select(g => $"{g.Key} {g.Count()}"))}"));
+        Assert.Contains(d2, j => j.Stratum == "ls-test-other" && j.Split == "dev");
+    }
+
+    [Fact]
+    public void Strata_are_split_on_their_own_and_no_strata_leaves_the_split_as_before()
+    {
+        // 3 strata x 30 groups of equal length: each stratum gets its own 80/10/10.
+        var groups = Enumerable.Range(0, 90).ToDictionary(i => $"g{i:00}", _ => 10.0);
+        string Stratum(string g) => "s" + int.Parse(g[1..]) % 3;
+        var split = SplitAssigner.Assign(groups, 7, "t", Stratum);
+        foreach (var s in groups.Keys.GroupBy(Stratum))
+        {
+            Assert.Equal(24, s.Count(g => split[g] == "train"));
+            Assert.Equal(3, s.Count(g => split[g] == "dev"));
+            Assert.Equal(3, s.Count(g => split[g] == "test"));
+        }
+        // One stratum for all is the unstratified assignment (D1, D3 and D4 keep their splits).
+        Assert.Equal(SplitAssigner.Assign(groups, 7, "t"), SplitAssigner.Assign(groups, 7, "t", _ => "all"));
+    }
+
+    [Fact]
     public void The_plan_is_a_function_of_the_seed()
     {
         var again = new Planner(new CorpusOptions { SharedData = TestPaths.SharedData }).PlanAll();

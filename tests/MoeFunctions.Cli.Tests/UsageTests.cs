@@ -98,6 +98,25 @@ public sealed class UsageTests : IDisposable
         Assert.Contains("--jsonl", run.Output);
     }
 
+    // Option descriptions are Spectre markup: an unescaped "[]" made `moe quantize --help` exit 2 with
+    // "Could not find color or style".
+    [Theory]
+    [InlineData("scan")]
+    [InlineData("corpus", "build")]
+    [InlineData("corpus", "audit")]
+    [InlineData("train", "expert")]
+    [InlineData("train", "gate")]
+    [InlineData("eval")]
+    [InlineData("quantize")]
+    [InlineData("bundle")]
+    public async Task EveryCommandPrintsItsHelp(params string[] command)
+    {
+        var run = await CliRunner.RunAsync([.. command, "--help"]);
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("OPTIONS:", run.Output);
+        Assert.DoesNotContain("error:", run.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Theory]
     [InlineData(0, 0, false, ExitCodes.Ok)]
     [InlineData(2, 0, false, ExitCodes.SomeFailed)]

@@ -224,7 +224,7 @@ public sealed class EvalCommand : Command<EvalSettings>
 
 public sealed class QuantizeSettings : CommandSettings
 {
-    [CommandOption("--bundle <DIR>"), Description("Bundle folder; its moe.json is rewritten with experts[].int8 (the ONNX files are not changed).")]
+    [CommandOption("--bundle <DIR>"), Description("Bundle folder; its moe.json is rewritten with experts[[]].int8 (the ONNX files are not changed).")]
     public string Bundle { get; init; } = "";
     [CommandOption("--manifest <CSV>"), Description("Corpus manifest.csv (or its folder); only its TRAIN split is read.")] public string Manifest { get; init; } = "";
     [CommandOption("--files-per-domain <N>"), Description("TRAIN files per domain (half bona fide) whose first speech window calibrates."), DefaultValue(BundleQuantizer.DefaultFilesPerDomain)]

@@ -21,6 +21,7 @@ public static class ExpertTrainer
         torch.set_num_threads(o.Threads);
         torch.random.manual_seed(o.Seed);
         var sampler = new BalancedSampler(train, o.BalanceGenerators);
+        var augmenter = o.Augment ? new WaveAugmenter() : null;
         dev = Subset(dev, o.MaxDevClipsPerClass);
         using var frontEnd = new TorchLogMel();
         using var model = new Lcnn();
@@ -34,9 +35,11 @@ public static class ExpertTrainer
         int batches = o.BatchesPerEpoch ?? Math.Max(1, (int)Math.Ceiling(sampler.Count / (double)o.BatchSize));
         o.Log($"expert: {train.Count} train clips, {dev.Count} dev clips, {batches} batches of {o.BatchSize} per epoch, up to {o.Epochs} epochs" +
               (o.EmaDecay is { } d ? $"; dev scoring and best.pt on the weight average (decay {d} per step)" : "") +
-              (sampler.GeneratorGroups > 0 ? $"; spoof examples drawn evenly over {sampler.GeneratorGroups} generators" : ""));
+              (sampler.GeneratorGroups > 0 ? $"; spoof examples drawn evenly over {sampler.GeneratorGroups} generators" : "") +
+              (augmenter is null ? "" : "; crops augmented (equaliser, impulses, coloured noise)"));
         return loop.Run(state,
-            epoch => sampler.Epoch(o.Seed, epoch, o.BatchSize, batches).Select(batch => Step(batch.Waves, batch.Labels)),
+            epoch => sampler.Epoch(o.Seed, epoch, o.BatchSize, batches).Select((batch, b) =>
+                Step(augmenter?.Apply(batch.Waves, o.BatchSize, o.Seed, epoch, b) ?? batch.Waves, batch.Labels)),
             () => dev.Count > 0 ? Dev(averaged ?? model, frontEnd, dev, o.BatchSize) : DevScore.None,
             $" - early stop (no better dev EER for {o.Patience} epochs)");
 

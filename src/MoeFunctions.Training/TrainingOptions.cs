@@ -27,6 +27,8 @@ public sealed record TrainingOptions
     public double? EmaDecay { get; init; }
     /// <summary>Experts only: spoof examples drawn evenly per generator instead of per clip (<see cref="Data.BalancedSampler"/>).</summary>
     public bool BalanceGenerators { get; init; }
+    /// <summary>Experts only: RawBoost-style augmentation of every training crop (<see cref="Data.WaveAugmenter"/>).</summary>
+    public bool Augment { get; init; }
     /// <summary>Cap on dev clips per class scored after each epoch (deterministic subset); null = all.</summary>
     public int? MaxDevClipsPerClass { get; init; }
     public Action<string> Log { get; init; } = Console.WriteLine;

@@ -60,4 +60,20 @@ public class ExpertTrainerTests(TinyCorpus corpus)
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void Augmented_training_is_repeatable_and_trains_on_other_crops_than_plain_training()
+    {
+        var train = ClipStore.Load(corpus.Manifest, corpus.Manifest.Select(split: "train"));
+        var dirs = Enumerable.Range(0, 3).Select(_ => Directory.CreateTempSubdirectory("moe-augment-").FullName).ToArray();
+        try
+        {
+            double Loss(string dir, bool augment) =>
+                ExpertTrainer.Train(train, [], Options(dir, epochs: 1) with { BatchesPerEpoch = 2, Augment = augment }).State.History[0].Loss;
+            double augmented = Loss(dirs[0], true);
+            Assert.Equal(augmented, Loss(dirs[1], true));
+            Assert.NotEqual(augmented, Loss(dirs[2], false));
+        }
+        finally { foreach (var d in dirs) Directory.Delete(d, true); }
+    }
 }

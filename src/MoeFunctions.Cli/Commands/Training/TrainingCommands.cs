@@ -77,6 +77,10 @@ public sealed class TrainExpertSettings : TrainRunSettings
      Description("Draw spoof examples evenly per generator (the manifest's generator column) instead of per clip.")]
     public bool BalanceGenerators { get; init; }
 
+    [CommandOption("--augment"),
+     Description("RawBoost-style augmentation of every training crop: random equaliser, impulsive noise, coloured noise at 10-40 dB SNR (each with probability 0.5).")]
+    public bool Augment { get; init; }
+
     public override ValidationResult Validate()
     {
         if (string.IsNullOrWhiteSpace(Domain)) return ValidationResult.Error("--domain is required (D1..D4 or all)");
@@ -95,7 +99,7 @@ public sealed class TrainExpertCommand : Command<TrainExpertSettings>
         {
             // Refuse weights that are not an expert before decoding the corpus, not after.
             if (init is not null) ExpertWeights.Load(init).Dispose();
-            var result = TrainingPipeline.TrainExpert(s.Corpus, s.Domain, s.Options(init) with { EmaDecay = s.Ema, BalanceGenerators = s.BalanceGenerators });
+            var result = TrainingPipeline.TrainExpert(s.Corpus, s.Domain, s.Options(init) with { EmaDecay = s.Ema, BalanceGenerators = s.BalanceGenerators, Augment = s.Augment });
             AnsiConsole.MarkupLine($"best dev EER {ExpertTrainer.Pct(result.State.BestDevEer)} at epoch {result.State.BestEpoch}: {Markup.Escape(result.BestWeights)}");
         });
     }

@@ -23,7 +23,7 @@ public static class TrainingPipeline
         Directory.CreateDirectory(o.OutDir);
         // Weights it starts from carry the sources they saw into this run's record (and so into a bundle's training.sources).
         var inherited = o.InitWeights is null ? [] : ExpertWeights.Sources(o.InitWeights);
-        WriteProvenance(o.OutDir, manifest, trainEntries.Concat(manifest.Select(d, "dev")), domain ?? "all", inherited);
+        WriteProvenance(o.OutDir, manifest, trainEntries.Concat(manifest.Select(d, "dev")), domain ?? "all", Recipe(o), inherited);
         return ExpertTrainer.Train(train, dev, o);
     }
 
@@ -45,7 +45,12 @@ public static class TrainingPipeline
             using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> gate =
                 kind == GateKind.Classic ? new ClassicGate(experts.Count) : new EnhancedGate(experts.Count);
             Directory.CreateDirectory(o.OutDir);
-            WriteProvenance(o.OutDir, manifest, manifest.Select(split: "train").Concat(manifest.Select(split: "dev")), "all");
+            var recipe = Recipe(o);
+            recipe["gate"] = kind.ToString().ToLowerInvariant();
+            recipe["cropsPerClip"] = cropsPerClip;
+            recipe["maxTrainClipsPerClass"] = maxTrainClipsPerClass;
+            recipe["routingLoss"] = routingLossWeight;
+            WriteProvenance(o.OutDir, manifest, manifest.Select(split: "train").Concat(manifest.Select(split: "dev")), "all", recipe);
             File.WriteAllLines(Path.Combine(o.OutDir, "experts.txt"), expertWeights.Select(Path.GetFullPath));
             return GateTrainer.Train(gate, trainCache, devCache, o, routingLossWeight);
         }
@@ -57,9 +62,22 @@ public static class TrainingPipeline
         perClass is not { } n ? clips : clips.GroupBy(c => (c.Entry.Domain, c.Spoof))
             .SelectMany(g => { var l = g.ToList(); return l.Count <= n ? l : Enumerable.Range(0, n).Select(i => l[i * l.Count / n]); }).ToList();
 
-    /// <summary>provenance.json: the corpus sources and licences a run saw (data-licence bookkeeping for the bundle).</summary>
+    /// <summary>The settings that decide what a run learns, so a run folder says how it was made (the command line is gone).</summary>
+    private static Dictionary<string, object?> Recipe(TrainingOptions o) => new()
+    {
+        ["init"] = o.InitWeights is null ? null : Path.GetFullPath(o.InitWeights),
+        ["epochs"] = o.Epochs, ["batchSize"] = o.BatchSize, ["batchesPerEpoch"] = o.BatchesPerEpoch, ["seed"] = o.Seed,
+        ["learningRate"] = o.LearningRate, ["weightDecay"] = o.WeightDecay, ["patience"] = o.Patience,
+        ["maxDevClipsPerClass"] = o.MaxDevClipsPerClass, ["ema"] = o.EmaDecay,
+        ["balanceGenerators"] = o.BalanceGenerators, ["augment"] = o.Augment,
+    };
+
+    /// <summary>
+    /// provenance.json: the corpus sources and licences a run saw (data-licence bookkeeping for the bundle) and its
+    /// recipe. A resumed run rewrites it with the settings it resumed with.
+    /// </summary>
     private static void WriteProvenance(string dir, CorpusManifest manifest, IEnumerable<CorpusEntry> used, string domain,
-        IReadOnlyList<string>? inheritedSources = null)
+        Dictionary<string, object?> recipe, IReadOnlyList<string>? inheritedSources = null)
     {
         var list = used.ToList();
         var manifestPath = Path.Combine(manifest.Root, "manifest.csv");
@@ -71,6 +89,7 @@ public static class TrainingPipeline
             sources = list.Select(e => e.Source).Concat(inheritedSources ?? []).Distinct().Order().ToList(),
             licenses = list.Select(e => e.License).Distinct().Order().ToList(),
             clips = list.Count,
+            recipe,
         };
         File.WriteAllText(Path.Combine(dir, "provenance.json"), JsonSerializer.Serialize(provenance, new JsonSerializerOptions { WriteIndented = true }));
     }

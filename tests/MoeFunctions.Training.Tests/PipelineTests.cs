@@ -26,9 +26,22 @@ public class PipelineTests(TinyCorpus corpus)
             var classic = TrainingPipeline.TrainGate(corpus.Root, GateKind.Classic, experts, Options(Dir("gate-classic")), cropsPerClip: 1);
             // The routing loss finds each expert's domain in its run's provenance.json.
             Assert.Equal(["D1", "D2"], new[] { Dir("D1"), Dir("D2") }.Select(TrainingPipeline.ProvenanceDomain));
+            // Each run folder says how it was made.
+            using (var provenance = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir("D2"), "provenance.json"))))
+            {
+                var recipe = provenance.RootElement.GetProperty("recipe");
+                Assert.Equal(Path.GetFullPath(d1.BestWeights), recipe.GetProperty("init").GetString());
+                Assert.Equal((3, 8, 2), (recipe.GetProperty("seed").GetInt32(), recipe.GetProperty("batchSize").GetInt32(), recipe.GetProperty("batchesPerEpoch").GetInt32()));
+                Assert.False(recipe.GetProperty("augment").GetBoolean());
+            }
             var enhanced = TrainingPipeline.TrainGate(corpus.Root, GateKind.Enhanced, experts, Options(Dir("gate-enhanced")), cropsPerClip: 1, routingLossWeight: 1);
             Assert.Equal(1, classic.State.EpochsDone);
             Assert.Equal("gate-enhanced", enhanced.State.Kind);
+            using (var provenance = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir("gate-enhanced"), "provenance.json"))))
+            {
+                var recipe = provenance.RootElement.GetProperty("recipe");
+                Assert.Equal(("enhanced", 1.0), (recipe.GetProperty("gate").GetString(), recipe.GetProperty("routingLoss").GetDouble()));
+            }
 
             BundleBuilder.Build(new BundleRequest
             {

@@ -107,7 +107,8 @@ public static class MarkdownReport
         L();
         L("The \"(memory)\" levers trade speed for peak memory; docs/benchmarks.md \"Memory levers\" has what each saves.");
         L("Batching is the batch-size column above. Not tried in this build: FP16 weights (this CPU has F16C conversions but no AVX-512 FP16 or AMX, so ONNX Runtime's " +
-          "CPU provider has no fast FP16 convolution here) and fusing the front end into the graph.");
+          "CPU provider has no fast FP16 convolution here). Fusing the front end into the graph was measured once, by a throwaway, and was slower than the " +
+          "managed front end (docs/benchmarks.md \"Fusing the front end into the graph\").");
         L();
         RenderInt8(r, L, F);
 

@@ -37,9 +37,9 @@ param scoreMaxReplicas int = 4
 param scoreQueueLength int = 16
 @allowed([ 'cuda', 'cpu' ])
 param scoreDevice string = 'cuda'
-@allowed([ 'Fp32', 'Int8' ])
-@description('Int8: INT8 expert convolutions from the bundle\'s calibration (moe quantize); CPU only, so it needs scoreDevice cpu.')
-param scorePrecision string = 'Fp32'
+@allowed([ 'Auto', 'Fp32', 'Int8' ])
+@description('Auto: Int8 when scoreDevice is cpu and the bundle is calibrated (moe quantize), else Fp32. Int8 is CPU only, so it needs scoreDevice cpu.')
+param scorePrecision string = 'Auto'
 @description('Scoring image (azd sets it on deploy); empty: the Functions base image as a placeholder.')
 param scoreImage string = ''
 

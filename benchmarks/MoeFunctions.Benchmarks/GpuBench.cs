@@ -92,7 +92,8 @@ public static class GpuBench
         foreach (var (device, mode, batch) in new[] { ("cpu", "sparse", 32), ("cuda", "sparse", 32), ("cpu", "default", 32), ("cuda", "default", 32), ("cuda", "default", 128) })
         {
             var json = Path.Combine(options.WorkDirectory, $"gpu-scan-{Guid.NewGuid():N}.json");
-            List<string> args = ["scan", folder, "--device", device, "--batch", batch.ToString(CultureInfo.InvariantCulture), "--quiet", "--json", json, "--model", modelDirectory];
+            // FP32 on both devices: the same model CPU against CUDA (the CPU's default would be INT8 with a calibrated bundle).
+            List<string> args = ["scan", folder, "--device", device, "--precision", "fp32", "--batch", batch.ToString(CultureInfo.InvariantCulture), "--quiet", "--json", json, "--model", modelDirectory];
             if (mode == "sparse") args.AddRange(["--mode", "sparse", "--top-k", "2"]);
             var (exit, wall, peakKb, output) = EndToEndBench.Measure(moe.Value.File, [.. moe.Value.Prefix, .. args]);
             var fellBack = output.Contains("scoring on the CPU", StringComparison.Ordinal);
@@ -106,7 +107,7 @@ public static class GpuBench
             L($"| {device} | {routing} | {batch} | {wall:F1} | {audio / wall:F0} | {peakKb / 1024.0:F0} |");
         }
         L("");
-        L($"Command per row: `{moe.Value.Display} scan FOLDER --device cpu|cuda --batch N [--mode sparse --top-k 2] --quiet --json OUT.json --model {modelDirectory}`");
+        L($"Command per row: `{moe.Value.Display} scan FOLDER --device cpu|cuda --precision fp32 --batch N [--mode sparse --top-k 2] --quiet --json OUT.json --model {modelDirectory}`");
     }
 
     /// <summary>Section 1: the bundle's first expert on the CPU and in CUDA sessions, the scanner's and one per lever, batch by

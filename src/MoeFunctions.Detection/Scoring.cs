@@ -9,8 +9,9 @@ namespace MoeFunctions.Detection;
 public enum ExecutionDevice { Cpu, Cuda }
 
 /// <summary>Arithmetic of the experts' convolutions. Int8 needs the bundle's INT8 calibration (`moe quantize`) and runs on the CPU
-/// only; its accuracy change is measured per bundle (docs/model-card.md).</summary>
-public enum ExpertPrecision { Fp32, Int8 }
+/// only; its accuracy change is measured per bundle (docs/model-card.md). Auto picks Int8 on the CPU when every expert of the
+/// bundle is calibrated and Fp32 otherwise (CUDA, or an uncalibrated bundle): what `moe scan` and the Functions app default to.</summary>
+public enum ExpertPrecision { Fp32, Int8, Auto }
 
 /// <summary>Per-run choices; null values take the bundle's routing defaults.</summary>
 public sealed record ScorerOptions
@@ -22,7 +23,8 @@ public sealed record ScorerOptions
     /// <summary>Decision threshold the cascade compares against; null = the bundle's decision threshold.</summary>
     public double? Threshold { get; init; }
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
-    /// <summary>FP32 (the trained weights as shipped) or INT8 convolutions quantized at load from the bundle's calibration.</summary>
+    /// <summary>FP32 (the trained weights as shipped), INT8 convolutions quantized at load from the bundle's calibration, or Auto
+    /// (INT8 where it can run, see <see cref="ExpertPrecision"/>). The library's default stays FP32, the reference arithmetic.</summary>
     public ExpertPrecision Precision { get; init; } = ExpertPrecision.Fp32;
     /// <summary>ONNX Runtime intra-op threads; 0 = runtime default.</summary>
     public int IntraOpThreads { get; init; }
@@ -99,7 +101,9 @@ public sealed class MoeScorer : IDisposable
             throw new InvalidOperationException($"bundle '{m.Name}' has no enhanced gate; use the classic gate");
         if (options.Gate == GateKind.Enhanced && Mode != RoutingMode.Dense)
             throw new InvalidOperationException("the enhanced gate needs every expert's embedding: it runs in dense mode only");
-        Precision = options.Precision;
+        // Auto resolves on the requested device: a CUDA request that falls back to the CPU keeps FP32.
+        Precision = options.Precision != ExpertPrecision.Auto ? options.Precision
+            : options.Device != ExecutionDevice.Cuda && m.Experts.All(x => x.Int8 is not null) ? ExpertPrecision.Int8 : ExpertPrecision.Fp32;
         if (Precision == ExpertPrecision.Int8)
         {
             // The QDQ graph is written for ONNX Runtime's CPU kernels (QLinearConv); CUDA runs QDQ differently and was not measured.
@@ -145,6 +149,7 @@ public sealed class MoeScorer : IDisposable
         catch (InvalidDataException) { return expertOnnx; }
     }
 
+    /// <summary>What the experts run in: Fp32 or Int8, never Auto.</summary>
     public ExpertPrecision Precision { get; }
 
     /// <summary>"cpu" or "cuda": what actually runs (CUDA falls back to CPU with one warning).</summary>

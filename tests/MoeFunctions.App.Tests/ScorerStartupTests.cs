@@ -59,16 +59,21 @@ public sealed class ScorerStartupTests
         Assert.Equal(scorer.Manifest.Experts.Count, scorer.Score([new float[48000]])[0].GateWeights.Length);
     }
 
-    [Fact]
-    public async Task Moe__Precision_Int8_scores_with_int8_experts_and_records_it()
+    [Theory]
+    [InlineData("Int8", "int8")]
+    [InlineData("Auto", "int8")] // the bundled model carries the INT8 calibration (`moe quantize`) and this is the CPU
+    [InlineData(null, "int8")] // unset: Auto
+    [InlineData("Fp32", "fp32")]
+    public async Task Moe__Precision_picks_the_experts_arithmetic_and_the_result_records_it(string? setting, string expected)
     {
         var settings = AppTestHost.SampleSettings();
-        settings["Moe__Precision"] = "Int8"; // the bundled model carries the INT8 calibration (`moe quantize`)
+        if (setting is null) settings.Remove("Moe__Precision");
+        else settings["Moe__Precision"] = setting;
         using var host = AppTestHost.Build(settings);
         await StartWarmUp(host);
 
         var scorer = host.Services.GetRequiredService<IWindowScorer>();
-        Assert.Equal("int8", scorer.Model.Precision);
+        Assert.Equal(expected, scorer.Model.Precision);
         var window = Enumerable.Range(0, 48000).Select(i => 0.3f * MathF.Sin(i * 0.05f) * MathF.Sin(i * 0.0007f)).ToArray();
         Assert.InRange(scorer.Score([window])[0].SpoofProbability, 0, 1);
     }

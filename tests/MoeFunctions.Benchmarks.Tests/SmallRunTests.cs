@@ -91,13 +91,17 @@ public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunF
     [Fact]
     public void End_to_end_scanned_the_mixed_folder_and_the_long_file_with_peak_memory()
     {
-        // The folder in FP32 and, since models/default carries the INT8 calibration, in INT8; then the long file.
+        // The folder with the default precision, which is INT8 on the CPU since models/default carries the calibration, and
+        // with --precision fp32; then the long file with the default. Each row's precision is what the scan reported.
         Assert.True(R.EndToEnd.Count == 3, $"end to end did not run: {R.EndToEndNote}\n{run.Log}");
-        Assert.Equal(["fp32", "int8", "fp32"], R.EndToEnd.Select(e => e.Precision));
-        Assert.Contains("--precision int8", R.EndToEnd[1].Command);
+        Assert.Equal(["int8", "fp32", "int8"], R.EndToEnd.Select(e => e.Precision));
+        Assert.Equal(["default", "--precision fp32", "default"], R.EndToEnd.Select(e => e.Option));
+        Assert.Contains("--precision fp32", R.EndToEnd[1].Command);
+        Assert.DoesNotContain("--precision", R.EndToEnd[0].Command);
         Assert.All(R.EndToEnd, e =>
         {
             Assert.True(e.WallSeconds > 0 && e.RealTime > 0);
+            Assert.InRange(e.WallSeconds, e.WallMin, e.WallMax);
             Assert.True(e.PeakMegabytes > 10, $"peak memory {e.PeakMegabytes} MB is not a .NET process's");
             Assert.Contains(" scan ", e.Command);
         });

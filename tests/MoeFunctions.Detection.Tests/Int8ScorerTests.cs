@@ -67,6 +67,34 @@ public sealed class Int8ScorerTests(QuantizerFixture data) : IClassFixture<Quant
         Assert.Contains("CPU only", cuda.Message);
     }
 
+    [Fact]
+    public void Auto_is_int8_on_a_calibrated_bundle_on_the_cpu_and_fp32_elsewhere()
+    {
+        using var dir = new TempDir();
+        var m = CalibratedCopy(dir.Path, data);
+        var calibrated = ModelBundle.Load(dir.Path);
+        var dense = new ScorerOptions { Mode = RoutingMode.Dense, Gate = GateKind.Enhanced };
+        using (var auto = new MoeScorer(calibrated, dense with { Precision = ExpertPrecision.Auto }))
+        using (var int8 = new MoeScorer(calibrated, dense with { Precision = ExpertPrecision.Int8 }))
+        {
+            Assert.Equal(ExpertPrecision.Int8, auto.Precision);
+            Assert.Equal(int8.Score(data.EvaluationWindows).Select(s => s.SpoofProbability), auto.Score(data.EvaluationWindows).Select(s => s.SpoofProbability));
+        }
+
+        // CUDA (or its CPU fallback on a machine without it) keeps FP32 instead of refusing, as explicit Int8 does.
+        using (var cuda = new MoeScorer(calibrated, dense with { Precision = ExpertPrecision.Auto, Device = ExecutionDevice.Cuda }))
+            Assert.Equal(ExpertPrecision.Fp32, cuda.Precision);
+
+        // One uncalibrated expert: FP32 for the whole bundle, no error.
+        var experts = m.Experts.ToList();
+        experts[0] = experts[0] with { Int8 = null };
+        using var plain = new TempDir();
+        foreach (var f in Directory.GetFiles(dir.Path)) File.Copy(f, Path.Combine(plain.Path, Path.GetFileName(f)));
+        BundleWriter.WriteManifest(plain.Path, m with { Experts = experts });
+        using var fallback = new MoeScorer(ModelBundle.Load(plain.Path), new ScorerOptions { Precision = ExpertPrecision.Auto });
+        Assert.Equal(ExpertPrecision.Fp32, fallback.Precision);
+    }
+
     [Theory]
     [InlineData("missing conv")]
     [InlineData("min above max")]

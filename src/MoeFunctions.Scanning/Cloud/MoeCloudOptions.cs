@@ -27,8 +27,8 @@ public sealed class MoeCloudOptions
     public string ModelPath { get; set; } = "models/default";
     /// <summary>cpu or cuda; cuda falls back to cpu with a warning when CUDA is missing.</summary>
     public string Device { get; set; } = "cpu";
-    /// <summary>fp32, or int8 (CPU only; needs a bundle calibrated by `moe quantize`).</summary>
-    public ExpertPrecision Precision { get; set; } = ExpertPrecision.Fp32;
+    /// <summary>Auto (int8 on the CPU when the bundle is calibrated by `moe quantize`, fp32 on CUDA), Fp32, or Int8 (CPU only).</summary>
+    public ExpertPrecision Precision { get; set; } = ExpertPrecision.Auto;
     public RoutingMode? Mode { get; set; }
     public int? TopK { get; set; }
     /// <summary>Windows per clip batch (one queue message each).</summary>

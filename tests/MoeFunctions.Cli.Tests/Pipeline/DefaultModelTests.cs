@@ -51,11 +51,13 @@ public sealed class DefaultModelTests : IDisposable
         string[] voices = ["en-us", "en+m3", "en+f2", "en-gb"];
         var fake = texts.Select((t, i) => TestMedia.Speech(_dir.File($"fake/tts-{i}.wav"), t, voices[i])).ToList();
 
-        // The shipped bundle carries the INT8 calibration (`moe quantize`), so both precisions must hold the line.
-        foreach (var precision in new[] { "fp32", "int8" })
+        // The shipped bundle carries the INT8 calibration (`moe quantize`), so both precisions must hold the line, and the
+        // default (auto) scans in INT8 on the CPU.
+        foreach (var (option, precision) in new[] { ("fp32", "fp32"), ("int8", "int8"), (null, "int8") })
         {
-            var json = _dir.File($"r-{precision}.json");
-            var run = await CliRunner.RunAsync("scan", _dir.File("real"), _dir.File("fake"), "--quiet", "--json", json, "--precision", precision);
+            var json = _dir.File($"r-{option ?? "default"}.json");
+            string[] args = ["scan", _dir.File("real"), _dir.File("fake"), "--quiet", "--json", json, .. option is null ? [] : new[] { "--precision", option }];
+            var run = await CliRunner.RunAsync(args);
             Assert.Equal(ExitCodes.Ok, run.ExitCode);
             var results = JsonSerializer.Deserialize<ScanResult[]>(File.ReadAllText(json), ScanJson.Options)!;
             Assert.All(results, r => Assert.True(r.Model.Trained, "models/default must be the trained bundle"));

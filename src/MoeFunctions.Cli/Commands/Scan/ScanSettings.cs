@@ -37,9 +37,9 @@ public sealed class ScanSettings : CommandSettings
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
 
     [CommandOption("--precision <PRECISION>")]
-    [Description("fp32, or int8: INT8 expert convolutions, CPU only, about 1.3x faster end to end; needs a bundle calibrated by `moe quantize` (docs/model-card.md has the accuracy change)")]
-    [DefaultValue(ExpertPrecision.Fp32)]
-    public ExpertPrecision Precision { get; init; } = ExpertPrecision.Fp32;
+    [Description("auto (default): int8 on the CPU when the bundle is calibrated by `moe quantize` (the bundled model is), else fp32. fp32: the trained weights as shipped. int8: INT8 expert convolutions, CPU only, about 1.3x faster end to end with no measured accuracy loss (docs/model-card.md)")]
+    [DefaultValue(ExpertPrecision.Auto)]
+    public ExpertPrecision Precision { get; init; } = ExpertPrecision.Auto;
 
     [CommandOption("--hop <SECONDS>")]
     [Description("Distance between window starts in seconds (0.1 to the window length, 3 s). Default: the bundle's")]

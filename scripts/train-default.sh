@@ -50,6 +50,6 @@ $moe train gate --kind classic --experts "$experts" --out "$runs/gate-classic-1.
 $moe train gate --kind enhanced --experts "$experts" --out "$runs/gate-enhanced-1.5.0" $common $gate_opts --routing-loss 1
 $moe bundle --corpus "$corpus" --out "$runs/bundle" --expert "D1=$runs/D1-cont" --expert "D2=$runs/D2-from-D1-cont" --expert "D3=$runs/D3" --expert "D4=$runs/D4" \
   --classic-gate "$runs/gate-classic-1.5.0" --enhanced-gate "$runs/gate-enhanced-1.5.0" --mode dense --gate enhanced --name moe-default --version 1.5.0
-# INT8 calibration for `moe scan --precision int8` (stored in moe.json; the ONNX files are unchanged).
+# INT8 calibration, which `moe scan` uses on the CPU by default (stored in moe.json; the ONNX files are unchanged).
 $moe quantize --bundle "$runs/bundle" --manifest "$corpus/manifest.csv"
 echo "=== $(date -u +%FT%TZ) done: $runs/bundle"

@@ -212,8 +212,9 @@ public static class MarkdownReport
             : v.Relative > 1.10 ? "candidate (>10 % faster here; confirm on a quiet machine)" : "no";
     }
 
-    /// <summary>The default only if at least <see cref="Int8Bench.KeepSpeedup"/> faster and no expert's own-domain EER worse by more than
-    /// <see cref="Int8Bench.KeepEerPoints"/> points. The first format is the one `moe scan --precision int8` offers whatever the rule says.</summary>
+    /// <summary>Kept only if at least <see cref="Int8Bench.KeepSpeedup"/> faster and no expert's own-domain EER worse by more than
+    /// <see cref="Int8Bench.KeepEerPoints"/> points. The first format is the one `moe scan` runs on the CPU by default (`--precision auto`),
+    /// so its verdict says so, and says loudly when this run's rule would not keep it.</summary>
     private static string Int8Verdict(LeverRow v, Int8Accuracy? accuracy)
     {
         var offered = v.Setting.StartsWith(Int8Bench.Describe(Int8Bench.Formats[0]), StringComparison.Ordinal);
@@ -223,8 +224,8 @@ public static class MarkdownReport
         var worst = measured.Count == 0 ? double.NaN : measured.Max(x => x.EerChangePoints);
         var accurate = measured.Count == accuracy.Experts.Count && worst <= Int8Bench.KeepEerPoints;
         var eer = double.IsNaN(worst) ? "EER change not measured" : $"worst own-domain EER change {worst.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture)} points";
-        if (offered) return fast && accurate ? $"opt-in (`--precision int8`), default candidate: {eer}"
-            : $"opt-in (`--precision int8`), not the default ({(fast ? "" : $"under {Int8Bench.KeepSpeedup:F1}x; ")}{eer} on DEV; test split: model-card.md)";
+        if (offered) return fast && accurate ? $"yes: `moe scan`'s CPU default (`--precision auto`); {eer}"
+            : $"**`moe scan`'s CPU default (`--precision auto`), but this run's rule would not keep it** ({(fast ? "" : $"under {Int8Bench.KeepSpeedup:F1}x; ")}{eer} on DEV; test split: model-card.md)";
         return fast && accurate ? $"candidate: {eer} (see INT8 weights)" : $"no ({(fast ? "" : $"under {Int8Bench.KeepSpeedup:F1}x; ")}{eer})";
     }
 

@@ -30,9 +30,8 @@ public sealed record DecodeRow(string Format, string Decoder, double AudioSecond
     public double Ratio => FfmpegRealTime > 0 ? ManagedRealTime / FfmpegRealTime : 0;
 }
 
-/// <param name="Precision">The experts' arithmetic: "fp32", or "int8" (`moe scan --precision int8`).</param>
 /// <param name="WallSeconds">The median of <see cref="Rounds"/> runs (an odd number in full mode).</param>
-/// <param name="Precision">What the scan reported it ran with ("fp32" or "int8").</param>
+/// <param name="Precision">The experts' arithmetic the scan reported it ran with: "fp32" or "int8".</param>
 public sealed record EndToEndRow(string Input, double AudioSeconds, double WallSeconds, double PeakMegabytes, int Files, string Command, string Precision = "fp32")
 {
     /// <summary>"default", or the precision option the scan was given.</summary>

@@ -121,9 +121,9 @@ public sealed class SmallRunTests(SmallRunFixture run) : IClassFixture<SmallRunF
         Assert.Contains("[benchmarks-gpu.md](benchmarks-gpu.md)", md);
         foreach (var d in R.Decoding) Assert.Contains($"| {d.Format} |", md);
         Assert.Contains("ffmpeg -nostdin -v error -i FILE -f s16le -ac 1 -ar 16000 -", md);
-        // The 7-bit INT8 row is the format `moe scan --precision int8` offers, so its verdict says so whatever the keep rule decides.
+        // The 7-bit INT8 row is the format `moe scan` runs on the CPU by default, so its verdict says so whatever the keep rule decides.
         Assert.Contains(R.Levers, l => l.Lever == Int8Bench.Lever && l.Setting.StartsWith(Int8Bench.Describe(Int8Bench.Formats[0]), StringComparison.Ordinal));
-        Assert.Contains("| opt-in (`--precision int8`)", md);
+        Assert.Matches(@"\| (yes: |\*\*)`moe scan`'s CPU default \(`--precision auto`\)", md);
         Assert.DoesNotContain("NaN", md);
     }
 }

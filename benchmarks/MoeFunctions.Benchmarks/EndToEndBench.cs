@@ -91,7 +91,9 @@ public static partial class EndToEndBench
         {
             var results = doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array ? doc.RootElement.EnumerateArray().ToList() : [doc.RootElement];
             scanned = results.Count;
-            precision = results.Select(r => r.GetProperty("model").GetProperty("precision").GetString()).Distinct().Single() ?? "?";
+            var precisions = results.Select(r => r.TryGetProperty("model", out var m) && m.TryGetProperty("precision", out var p) ? p.GetString() : null)
+                .OfType<string>().Distinct().ToList();
+            precision = precisions.Count == 1 ? precisions[0] : string.Join("/", precisions.DefaultIfEmpty("?"));
         }
         File.Delete(json);
         if (scanned != files)

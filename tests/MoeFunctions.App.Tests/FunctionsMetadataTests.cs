@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MoeFunctions.App.Tests.Support;
+using MoeFunctions.TestSupport;
 
 namespace MoeFunctions.App.Tests;
 
@@ -12,7 +13,7 @@ public sealed class FunctionsMetadataTests
         string[] candidates =
         [
             Path.Combine(AppContext.BaseDirectory, "functions.metadata"),
-            .. Directory.GetFiles(Path.Combine(AppTestHost.RepoRoot, "src", "MoeFunctions.App", "bin"), "functions.metadata", SearchOption.AllDirectories)
+            .. Directory.GetFiles(Path.Combine(Repository.Root, "src", "MoeFunctions.App", "bin"), "functions.metadata", SearchOption.AllDirectories)
                 .OrderByDescending(File.GetLastWriteTimeUtc),
         ];
         string path = candidates.First(File.Exists);
@@ -69,7 +70,7 @@ public sealed class FunctionsMetadataTests
     [Fact]
     public void Host_json_sets_the_queue_and_concurrency_limits_the_workflow_relies_on()
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppTestHost.RepoRoot, "host.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "host.json")));
         var root = doc.RootElement;
         Assert.Equal("2.0", root.GetProperty("version").GetString());
         Assert.False(root.GetProperty("concurrency").GetProperty("dynamicConcurrencyEnabled").GetBoolean());

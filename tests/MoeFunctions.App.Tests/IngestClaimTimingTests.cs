@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using MoeFunctions.App.Tests.Support;
 using MoeFunctions.Scanning.Cloud;
+using MoeFunctions.TestSupport;
 
 namespace MoeFunctions.App.Tests;
 
@@ -13,7 +14,7 @@ public sealed class IngestClaimTimingTests
 {
     private static TimeSpan FunctionTimeout()
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppTestHost.RepoRoot, "host.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "host.json")));
         return TimeSpan.Parse(doc.RootElement.GetProperty("functionTimeout").GetString()!);
     }
 

@@ -20,7 +20,7 @@ public sealed class InstallScriptTests : IDisposable
     public void Install_puts_a_ReadyToRun_moe_with_the_bundled_model_on_prefix_bin()
     {
         var prefix = _dir.File("prefix");
-        var (exit, output) = Run("bash", [Path.Combine(RepoRoot(), "scripts", "install.sh"), prefix], _dir.Path);
+        var (exit, output) = Run("bash", [Path.Combine(Repository.Root, "scripts", "install.sh"), prefix], _dir.Path);
         Assert.True(exit == 0, output);
         Assert.Contains($"installed {prefix}/bin/moe", output);
 
@@ -56,12 +56,5 @@ public sealed class InstallScriptTests : IDisposable
             return (-1, $"{file} timed out");
         }
         return (p.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "MoeFunctions.sln"))) return d.FullName;
-        throw new InvalidOperationException("no MoeFunctions.sln above " + AppContext.BaseDirectory);
     }
 }

@@ -31,7 +31,7 @@ public sealed class QuantizerFixture : IDisposable
             ("en+m3", "Seven silver swans swam silently across the shining lake while children counted them from the wooden bridge nearby."));
     }
 
-    public static string ShippedExpertPath(string domain) => Path.Combine(UntrainedBundleTests.RepoRoot(), "models", "default", $"expert-{domain}.onnx");
+    public static string ShippedExpertPath(string domain) => Path.Combine(Repository.Root, "models", "default", $"expert-{domain}.onnx");
 
     private List<float[]> Features(List<float[]>? windows, params (string Voice, string Text)[] utterances)
     {

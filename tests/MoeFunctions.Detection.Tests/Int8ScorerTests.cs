@@ -1,4 +1,5 @@
 using MoeFunctions.Detection;
+using MoeFunctions.TestSupport;
 
 namespace MoeFunctions.Detection.Tests;
 
@@ -9,7 +10,7 @@ public sealed class Int8ScorerTests(QuantizerFixture data) : IClassFixture<Quant
     /// <summary>A copy of the shipped bundle with every expert calibrated on the fixture's calibration windows.</summary>
     private static BundleManifest CalibratedCopy(string dir, QuantizerFixture data)
     {
-        var shipped = ModelBundle.Load(Path.Combine(UntrainedBundleTests.RepoRoot(), "models", "default"));
+        var shipped = ModelBundle.Load(Path.Combine(Repository.Root, "models", "default"));
         foreach (var f in Directory.GetFiles(shipped.Directory)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
         var experts = shipped.Manifest.Experts.Select(x => x with
         {

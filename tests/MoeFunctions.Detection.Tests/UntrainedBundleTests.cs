@@ -1,4 +1,5 @@
 using MoeFunctions.Detection;
+using MoeFunctions.TestSupport;
 using Xunit.Abstractions;
 
 namespace MoeFunctions.Detection.Tests;
@@ -17,14 +18,7 @@ public class UntrainedBundleTests
     private readonly ITestOutputHelper _out;
     public UntrainedBundleTests(ITestOutputHelper output) => _out = output;
 
-    internal static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MoeFunctions.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("MoeFunctions.sln not found above the test binaries");
-    }
-
-    private static string DefaultBundle => Path.Combine(RepoRoot(), "models", "default");
+    private static string DefaultBundle => Path.Combine(Repository.Root, "models", "default");
 
     [Fact]
     public void The_committed_default_bundle_is_trained_verifies_and_stays_small()

@@ -36,14 +36,6 @@ public static partial class SecretScanner
         foreach (Match m in PemRegex().Matches(text)) yield return m.Value;
     }
 
-    /// <summary>The repository root (the folder holding MoeFunctions.sln) above the test binaries.</summary>
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "MoeFunctions.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("MoeFunctions.sln not found above " + AppContext.BaseDirectory);
-    }
-
     public static IReadOnlyList<string> TrackedFiles(string root)
     {
         var psi = new ProcessStartInfo("git") { WorkingDirectory = root, RedirectStandardOutput = true, UseShellExecute = false };

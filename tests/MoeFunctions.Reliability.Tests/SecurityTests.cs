@@ -3,6 +3,7 @@ using System.Text.Json;
 using MoeFunctions.Audio;
 using MoeFunctions.Detection;
 using MoeFunctions.Scanning.Contracts;
+using MoeFunctions.TestSupport;
 using Xunit.Abstractions;
 
 namespace MoeFunctions.Reliability.Tests;
@@ -28,7 +29,7 @@ public sealed class SecurityTests(ITestOutputHelper output)
     [Fact]
     public void Tracked_files_hold_no_secrets()
     {
-        string root = SecretScanner.RepoRoot();
+        string root = Repository.Root;
         var files = SecretScanner.TrackedFiles(root);
         var findings = new List<string>();
         int scanned = 0;

@@ -4,18 +4,17 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using MoeFunctions.TestSupport;
 
 namespace MoeFunctions.App.Tests.Support;
 
 /// <summary>Builds (never starts) the worker host exactly as Program.cs does, with settings given by the test.</summary>
 public static class AppTestHost
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
-
     /// <summary>The Values of local.settings.sample.json: the settings the infra also deploys.</summary>
     public static Dictionary<string, string> SampleSettings()
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot, "local.settings.sample.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "local.settings.sample.json")));
         return doc.RootElement.GetProperty("Values").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "");
     }
 
@@ -30,13 +29,6 @@ public static class AppTestHost
         builder.Services.AddMoeTelemetry(builder.Configuration);
         overrides?.Invoke(builder.Services);
         return builder.Build();
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "MoeFunctions.sln"))) return dir.FullName;
-        throw new InvalidOperationException("repository root (MoeFunctions.sln) not found above " + AppContext.BaseDirectory);
     }
 }
 

@@ -39,14 +39,14 @@ public static partial class EndToEndBench
 
         // `moe scan` runs INT8 experts by default on the CPU when the bundle carries the calibration (`moe quantize`); then the
         // folder is also scanned with `--precision fp32`, interleaved round by round with the default.
-        var int8 = Detection.ModelBundle.Load(modelDirectory).Manifest.Experts.All(e => e.Int8 is not null);
+        var calibrated = Detection.ModelBundle.Load(modelDirectory).Manifest.Experts.All(e => e.Int8 is not null);
         // One unmeasured scan of the folder's first file first: the first `moe` process after the benchmark's heavy sections
         // ran 1.5-2x slower (20.6 s and 13.8 s for the FP32 folder on 2026-11-27, against 9.4-11.9 s in ten repeats after).
         var firstFile = Directory.GetFiles(folder).Order(StringComparer.Ordinal).First();
         var warmUpJson = Path.Combine(media.Directory, "warm-up.json");
         Measure(moe.Value.File, [.. moe.Value.Prefix, "scan", firstFile, "--quiet", "--json", warmUpJson, "--model", modelDirectory]);
         File.Delete(warmUpJson);
-        string[][] precisionArgs = int8 ? [[], ["--precision", "fp32"]] : [[]];
+        string[][] precisionArgs = calibrated ? [[], ["--precision", "fp32"]] : [[]];
         var folderRuns = precisionArgs.Select(_ => new List<Scan>()).ToList();
         for (var round = 0; round < options.EndToEndRounds; round++)
             // Alternate which goes first, so neither always runs right after the other.
@@ -64,7 +64,7 @@ public static partial class EndToEndBench
             log.WriteLine($"end to end {row.Input} ({row.Option}, {row.Precision}): median {row.RealTime:F1}x real time over {row.Rounds} run(s), peak {row.PeakMegabytes:F0} MB");
         report.EndToEndNote = "Sparse top-2 routing with the bundle's other defaults; wall time includes process start-up and model loading; peak memory is the child's maximum resident set size (the largest over the runs). " +
                               "An unmeasured scan of one file runs first (the first process after the other sections ran 1.5-2x slower). " +
-                              (int8 ? $"`moe scan`'s default precision (auto) runs the experts' convolutions in INT8 on the CPU, quantized at load from the bundle's calibration (accuracy change in docs/model-card.md); the folder is scanned {options.EndToEndRounds} times that way and {options.EndToEndRounds} times with `--precision fp32`, alternating, and each row gives the median run (x real time) and the range of wall times."
+                              (calibrated ? $"`moe scan`'s default precision (auto) runs the experts' convolutions in INT8 on the CPU, quantized at load from the bundle's calibration (accuracy change in docs/model-card.md); the folder is scanned {options.EndToEndRounds} times that way and {options.EndToEndRounds} times with `--precision fp32`, alternating, and each row gives the median run (x real time) and the range of wall times."
                                     : $"The bundle has no INT8 calibration (`moe quantize`), so the default precision is FP32; the folder is scanned {options.EndToEndRounds} times and the row gives the median run.");
     }
 

@@ -101,13 +101,17 @@ public sealed class MoeScorer : IDisposable
             throw new InvalidOperationException($"bundle '{m.Name}' has no enhanced gate; use the classic gate");
         if (options.Gate == GateKind.Enhanced && Mode != RoutingMode.Dense)
             throw new InvalidOperationException("the enhanced gate needs every expert's embedding: it runs in dense mode only");
-        // Auto resolves on the requested device: a CUDA request that falls back to the CPU keeps FP32.
         var uncalibrated = m.Experts.FirstOrDefault(x => x.Int8 is null);
-        Precision = options.Precision != ExpertPrecision.Auto ? options.Precision
-            : options.Device != ExecutionDevice.Cuda && uncalibrated is null ? ExpertPrecision.Int8 : ExpertPrecision.Fp32;
-        if (options.Precision == ExpertPrecision.Auto && options.Device != ExecutionDevice.Cuda && uncalibrated is not null)
-            logger?.LogInformation("Expert '{Expert}' of bundle '{Bundle}' has no INT8 calibration, so the experts run in FP32, about 1.3x slower on the CPU; `moe quantize` calibrates the bundle",
-                uncalibrated.Name, m.Name);
+        Precision = options.Precision;
+        // Auto resolves on the requested device: a CUDA request that falls back to the CPU keeps FP32.
+        if (Precision == ExpertPrecision.Auto)
+        {
+            var cpu = options.Device != ExecutionDevice.Cuda;
+            Precision = cpu && uncalibrated is null ? ExpertPrecision.Int8 : ExpertPrecision.Fp32;
+            if (cpu && uncalibrated is not null)
+                logger?.LogInformation("Expert '{Expert}' of bundle '{Bundle}' has no INT8 calibration, so the experts run in FP32, about 1.3x slower on the CPU; `moe quantize` calibrates the bundle",
+                    uncalibrated.Name, m.Name);
+        }
         if (Precision == ExpertPrecision.Int8)
         {
             // The QDQ graph is written for ONNX Runtime's CPU kernels (QLinearConv); CUDA runs QDQ differently and was not measured.

@@ -89,8 +89,9 @@ public static class MediaFiles
         return MemoryMarshal.Cast<byte, double>(bytes).ToArray();
     }
 
-    /// <summary>Runs a tool without a shell; returns its stdout; throws with stderr when it fails.</summary>
-    public static byte[] Run(string exe, IEnumerable<string> args)
+    /// <summary>Runs a tool without a shell; returns its stdout; throws with stderr when it fails or outlasts
+    /// <paramref name="timeout"/> (default two minutes).</summary>
+    public static byte[] Run(string exe, IEnumerable<string> args, TimeSpan? timeout = null)
     {
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -98,7 +99,7 @@ public static class MediaFiles
         var stderr = p.StandardError.ReadToEndAsync();
         using var ms = new MemoryStream();
         var copy = p.StandardOutput.BaseStream.CopyToAsync(ms);
-        if (!p.WaitForExit(ToolTimeout))
+        if (!p.WaitForExit(timeout ?? ToolTimeout))
         {
             p.Kill(entireProcessTree: true);
             throw new TimeoutException($"{exe} {string.Join(' ', psi.ArgumentList)} timed out");

@@ -116,18 +116,7 @@ public static class GateTrainer
         int batches = o.BatchesPerEpoch ?? Math.Max(1, (int)Math.Ceiling(train.Spoof.Length / (double)o.BatchSize));
         o.Log($"{state.Kind}: {train.Spoof.Length} cached train windows, {dev.Spoof.Length} dev windows, {batches} batches of {o.BatchSize}" +
               (routingLossWeight > 0 ? $", routing loss x {routingLossWeight:G3} on {train.Route.Count(r => r >= 0)} windows" : ""));
-        return loop.Run(state, Epoch, Dev, " - early stop");
-
-        DevScore Dev()
-        {
-            if (!dev.Spoof.Any(s => s) || !dev.Spoof.Any(s => !s)) return DevScore.None;
-            var weights = Weights(gate, dev);
-            var mix = MixtureSpoof(weights, dev);
-            // Where the gate sends each domain's windows is what tells a gate that routes from one that only averages.
-            o.Log("  dev EER by domain: " + string.Join(", ", DomainEers(mix, dev).Select(d => $"{d.Domain} {ExpertTrainer.Pct(d.Eer)}")) +
-                  "; top weight on the domain's own expert: " + string.Join(", ", OwnExpertShares(weights, dev).Select(d => $"{d.Domain} {d.Share:P0}")));
-            return DevScore.Of(mix, dev.Spoof);
-        }
+        return loop.Run(state, Epoch, () => ScoreDev(gate, dev, o), " - early stop");
 
         IEnumerable<float> Epoch(int epoch)
         {
@@ -160,6 +149,18 @@ public static class GateTrainer
             optimizer.step();
             return loss.item<float>();
         }
+    }
+
+    /// <summary>The mixture's dev EER and log loss; logs each domain's EER and where the gate sends its windows.</summary>
+    public static DevScore ScoreDev(nn.Module<Tensor, Tensor> gate, Cache dev, TrainingOptions o)
+    {
+        if (!dev.Spoof.Any(s => s) || !dev.Spoof.Any(s => !s)) return DevScore.None;
+        var weights = Weights(gate, dev);
+        var mix = MixtureSpoof(weights, dev);
+        // Where the gate sends each domain's windows is what tells a gate that routes from one that only averages.
+        o.Log("  dev EER by domain: " + string.Join(", ", DomainEers(mix, dev).Select(d => $"{d.Domain} {ExpertTrainer.Pct(d.Eer)}")) +
+              "; top weight on the domain's own expert: " + string.Join(", ", OwnExpertShares(weights, dev).Select(d => $"{d.Domain} {d.Share:P0}")));
+        return DevScore.Of(mix, dev.Spoof);
     }
 
     /// <summary>EER of the scores within each domain that has both classes, in domain order.</summary>

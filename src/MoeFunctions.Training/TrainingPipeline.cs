@@ -28,11 +28,14 @@ public static class TrainingPipeline
     }
 
     /// <param name="routingLossWeight">Weight of the loss that sends each window to its domain's expert (0: the reference's loss only).</param>
+    /// <param name="trainExperts">Train copies of the experts with the gate, as the reference does (<see cref="JointMoeTrainer"/>);
+    /// the crop cache and its settings are then unused.</param>
     public static TrainingResult TrainGate(string corpus, GateKind kind, IReadOnlyList<string> expertWeights, TrainingOptions o, int cropsPerClip = 2,
-        int? maxTrainClipsPerClass = null, double routingLossWeight = 0)
+        int? maxTrainClipsPerClass = null, double routingLossWeight = 0, bool trainExperts = false)
     {
         var manifest = CorpusManifest.Load(corpus);
         var expertDomains = expertWeights.Select(ExpertWeights.Domain).ToList();
+        if (trainExperts) return TrainJointly(manifest, kind, expertWeights, expertDomains, o, maxTrainClipsPerClass);
         var experts = expertWeights.Select(ExpertWeights.Load).ToList();
         try
         {
@@ -55,6 +58,29 @@ public static class TrainingPipeline
             return GateTrainer.Train(gate, trainCache, devCache, o, routingLossWeight);
         }
         finally { experts.ForEach(e => e.Dispose()); }
+    }
+
+    private static TrainingResult TrainJointly(CorpusManifest manifest, GateKind kind, IReadOnlyList<string> expertWeights,
+        IReadOnlyList<string?> expertDomains, TrainingOptions o, int? maxTrainClipsPerClass)
+    {
+        o.Log("decoding pooled train/dev clips ...");
+        var train = SubsetPerDomain(ClipStore.Load(manifest, manifest.Select(split: "train")), maxTrainClipsPerClass);
+        var dev = SubsetPerDomain(ClipStore.Load(manifest, manifest.Select(split: "dev")), o.MaxDevClipsPerClass);
+        Directory.CreateDirectory(o.OutDir);
+        var used = manifest.Select(split: "train").Concat(manifest.Select(split: "dev")).ToList();
+        var recipe = Recipe(o);
+        recipe["gate"] = kind.ToString().ToLowerInvariant();
+        recipe["trainExperts"] = true;
+        recipe["maxTrainClipsPerClass"] = maxTrainClipsPerClass;
+        var inherited = expertWeights.SelectMany(ExpertWeights.Sources).ToList();
+        WriteProvenance(o.OutDir, manifest, used, "all", recipe, inherited);
+        File.WriteAllLines(Path.Combine(o.OutDir, "experts.txt"), expertWeights.Select(Path.GetFullPath));
+        var result = JointMoeTrainer.Train(kind, expertWeights, expertDomains, train, dev, o);
+        // Each part's folder says what it saw, as a run of its own would: every expert saw the pooled splits.
+        for (int i = 0; i < expertDomains.Count; i++)
+            WriteProvenance(JointMoeTrainer.ExpertDir(o.OutDir, expertDomains, i), manifest, used, expertDomains[i] ?? "all", recipe, inherited);
+        WriteProvenance(JointMoeTrainer.GateDir(o.OutDir), manifest, used, "all", recipe, inherited);
+        return result;
     }
 
     /// <summary>Caps clips per (domain, class), spread evenly over each group, so every domain stays represented.</summary>

@@ -118,10 +118,14 @@ public sealed class TrainGateSettings : TrainRunSettings
     [CommandOption("--routing-loss <W>"), DefaultValue(0.0),
      Description("Weight of an extra loss that sends each window to the expert trained on its domain (from the expert runs' provenance.json); 0 = the reference's mixture loss only.")]
     public double RoutingLoss { get; init; }
+    [CommandOption("--train-experts"),
+     Description("Train copies of the experts together with the gate, as the paper's reference code does (the product's gates keep the experts frozen); writes the parts as run folders gate/ and expert-<domain>/ for `moe bundle`.")]
+    public bool TrainExperts { get; init; }
 
     public override ValidationResult Validate()
     {
         if (RoutingLoss < 0) return ValidationResult.Error("--routing-loss must be >= 0");
+        if (TrainExperts && RoutingLoss > 0) return ValidationResult.Error("--train-experts trains on the mixture loss only; leave out --routing-loss");
         if (Kind is not ("classic" or "enhanced")) return ValidationResult.Error("--kind must be classic or enhanced");
         if (string.IsNullOrWhiteSpace(Experts)) return ValidationResult.Error("--experts is required");
         return base.Validate();
@@ -139,7 +143,7 @@ public sealed class TrainGateCommand : Command<TrainGateSettings>
         var kind = s.Kind == "classic" ? GateKind.Classic : GateKind.Enhanced;
         return CommandErrors.Run(() =>
         {
-            var result = TrainingPipeline.TrainGate(s.Corpus, kind, experts, s.Options(), s.CropsPerClip, s.MaxTrainClips, s.RoutingLoss);
+            var result = TrainingPipeline.TrainGate(s.Corpus, kind, experts, s.Options(), s.CropsPerClip, s.MaxTrainClips, s.RoutingLoss, s.TrainExperts);
             AnsiConsole.MarkupLine($"best dev EER {ExpertTrainer.Pct(result.State.BestDevEer)} at epoch {result.State.BestEpoch}: {Markup.Escape(result.BestWeights)}");
         });
     }

@@ -98,6 +98,16 @@ public sealed class UsageTests : IDisposable
         Assert.Contains("--jsonl", run.Output);
     }
 
+    [Fact]
+    public async Task JointTrainingRefusesTheRoutingLoss()
+    {
+        var run = await CliRunner.RunAsync("train", "gate", "--kind", "classic", "--experts", "models/default", "--corpus", _dir.Path,
+            "--out", _dir.File("joint"), "--train-experts", "--routing-loss", "1");
+        Assert.Equal(ExitCodes.UsageError, run.ExitCode);
+        Assert.Contains("--train-experts trains on the mixture loss only", run.Output);
+        Assert.False(Directory.Exists(_dir.File("joint")));
+    }
+
     // Option descriptions are Spectre markup: an unescaped "[]" made `moe quantize --help` exit 2 with
     // "Could not find color or style".
     [Theory]

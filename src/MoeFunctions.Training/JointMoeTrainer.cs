@@ -109,7 +109,11 @@ public static class JointMoeTrainer
 
     public static string GateDir(string outDir) => Directory.CreateDirectory(Path.Combine(outDir, "gate")).FullName;
 
-    /// <summary>expert-{domain}, or expert-{position} (1-based) for an expert whose domain is unknown.</summary>
-    public static string ExpertDir(string outDir, IReadOnlyList<string?> domains, int index) =>
-        Directory.CreateDirectory(Path.Combine(outDir, $"expert-{domains[index] ?? (index + 1).ToString()}")).FullName;
+    /// <summary>expert-{domain}, or expert-{position} (1-based) for an expert whose domain is unknown or shared with another.</summary>
+    public static string ExpertDir(string outDir, IReadOnlyList<string?> domains, int index)
+    {
+        var domain = domains[index];
+        bool unique = domain is not null && domains.Count(d => string.Equals(d, domain, StringComparison.OrdinalIgnoreCase)) == 1;
+        return Directory.CreateDirectory(Path.Combine(outDir, $"expert-{(unique ? domain : (index + 1).ToString())}")).FullName;
+    }
 }

@@ -57,6 +57,19 @@ public class JointTrainingTests(TinyCorpus corpus)
         finally { Directory.Delete(root, true); }
     }
 
+    [Fact]
+    public void PartFoldersAreNamedByDomainUnlessItIsUnknownOrShared()
+    {
+        var root = Directory.CreateTempSubdirectory("moe-joint-names-").FullName;
+        try
+        {
+            string?[] domains = ["D1", "d1", null, "D2"];
+            Assert.Equal(["expert-1", "expert-2", "expert-3", "expert-D2"],
+                domains.Select((_, i) => Path.GetFileName(JointMoeTrainer.ExpertDir(root, domains, i))));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     private static double MaxAbsDifference(string a, string b, string parameter)
     {
         using var x = ExpertWeights.Load(a);

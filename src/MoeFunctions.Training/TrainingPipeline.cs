@@ -10,7 +10,8 @@ namespace MoeFunctions.Training;
 public static class TrainingPipeline
 {
     /// <summary>Domain "all" (or null) pools every domain: the pretraining run whose best.pt seeds the per-domain experts (--init).</summary>
-    public static TrainingResult TrainExpert(string corpus, string? domain, TrainingOptions o)
+    /// <param name="maxTrainClipsPerClass">Train on at most this many clips per domain and class (<see cref="SubsetPerDomain"/>).</param>
+    public static TrainingResult TrainExpert(string corpus, string? domain, TrainingOptions o, int? maxTrainClipsPerClass = null)
     {
         var manifest = CorpusManifest.Load(corpus);
         string? d = domain is null || domain.Equals("all", StringComparison.OrdinalIgnoreCase) ? null : domain;
@@ -18,12 +19,14 @@ public static class TrainingPipeline
         if (trainEntries.Count == 0)
             throw new InvalidOperationException($"no train clips for domain '{domain}' in {manifest.Root} (domains: {string.Join(", ", manifest.Domains)})");
         o.Log($"decoding {trainEntries.Count} train clips of {domain ?? "all domains"} ...");
-        var train = ClipStore.Load(manifest, trainEntries);
+        var train = SubsetPerDomain(ClipStore.Load(manifest, trainEntries), maxTrainClipsPerClass);
         var dev = ClipStore.Load(manifest, manifest.Select(d, "dev"));
         Directory.CreateDirectory(o.OutDir);
         // Weights it starts from carry the sources they saw into this run's record (and so into a bundle's training.sources).
         var inherited = o.InitWeights is null ? [] : ExpertWeights.Sources(o.InitWeights);
-        WriteProvenance(o.OutDir, manifest, trainEntries.Concat(manifest.Select(d, "dev")), domain ?? "all", Recipe(o), inherited);
+        var recipe = Recipe(o);
+        recipe["maxTrainClipsPerClass"] = maxTrainClipsPerClass;
+        WriteProvenance(o.OutDir, manifest, trainEntries.Concat(manifest.Select(d, "dev")), domain ?? "all", recipe, inherited);
         return ExpertTrainer.Train(train, dev, o);
     }
 

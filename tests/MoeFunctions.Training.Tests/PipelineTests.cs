@@ -13,6 +13,22 @@ public class PipelineTests(TinyCorpus corpus)
     };
 
     [Fact]
+    public void APooledExpertRunCanCapItsClipsPerDomainAndClass()
+    {
+        var dir = Directory.CreateTempSubdirectory("moe-pooled-cap-").FullName;
+        try
+        {
+            var log = new List<string>();
+            TrainingPipeline.TrainExpert(corpus.Root, "all", Options(dir) with { Log = log.Add }, maxTrainClipsPerClass: 2);
+            // Two domains x two classes x 2 clips, out of the tiny corpus's 36 train clips.
+            Assert.Contains(log, line => line.StartsWith("expert: 8 train clips,", StringComparison.Ordinal));
+            using var provenance = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "provenance.json")));
+            Assert.Equal(2, provenance.RootElement.GetProperty("recipe").GetProperty("maxTrainClipsPerClass").GetInt32());
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void ExpertsGatesAndBundleMakeAVerifiedBundle()
     {
         var root = Directory.CreateTempSubdirectory("moe-pipeline-").FullName;

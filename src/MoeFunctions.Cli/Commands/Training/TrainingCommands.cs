@@ -47,6 +47,8 @@ public class TrainRunSettings : CommandSettings
     public int? MaxDevClips { get; init; }
     [CommandOption("--resume"), Description("Continue the run in --out after its last finished epoch.")]
     public bool Resume { get; init; }
+    [CommandOption("--max-train-clips <N>"), Description("Train on at most N training clips per domain and class (spread evenly), e.g. so one large domain does not swamp a pooled run.")]
+    public int? MaxTrainClips { get; init; }
 
     public override ValidationResult Validate()
     {
@@ -99,7 +101,8 @@ public sealed class TrainExpertCommand : Command<TrainExpertSettings>
         {
             // Refuse weights that are not an expert before decoding the corpus, not after.
             if (init is not null) ExpertWeights.Load(init).Dispose();
-            var result = TrainingPipeline.TrainExpert(s.Corpus, s.Domain, s.Options(init) with { EmaDecay = s.Ema, BalanceGenerators = s.BalanceGenerators, Augment = s.Augment });
+            var result = TrainingPipeline.TrainExpert(s.Corpus, s.Domain, s.Options(init) with { EmaDecay = s.Ema, BalanceGenerators = s.BalanceGenerators, Augment = s.Augment },
+                s.MaxTrainClips);
             AnsiConsole.MarkupLine($"best dev EER {ExpertTrainer.Pct(result.State.BestDevEer)} at epoch {result.State.BestEpoch}: {Markup.Escape(result.BestWeights)}");
         });
     }
@@ -113,8 +116,6 @@ public sealed class TrainGateSettings : TrainRunSettings
     public string Experts { get; init; } = "";
     [CommandOption("--crops-per-clip <N>"), DefaultValue(2), Description("Random 3 s crops per training clip in the cached expert outputs.")]
     public int CropsPerClip { get; init; } = 2;
-    [CommandOption("--max-train-clips <N>"), Description("Cache at most N training clips per domain and class (spread evenly).")]
-    public int? MaxTrainClips { get; init; }
     [CommandOption("--routing-loss <W>"), DefaultValue(0.0),
      Description("Weight of an extra loss that sends each window to the expert trained on its domain (from the expert runs' provenance.json); 0 = the reference's mixture loss only.")]
     public double RoutingLoss { get; init; }

@@ -62,7 +62,7 @@ public static class ExpertTrainer
     /// <see cref="RefitBatches"/> training batches of this run's domain first (<see cref="Lcnn.RefitBatchNorms"/>).
     /// Drawn as "epoch 0", which training never uses, so the run stays repeatable.
     /// </summary>
-    private static void Initialise(Lcnn model, string init, TorchLogMel frontEnd, BalancedSampler sampler, TrainingOptions o)
+    internal static void Initialise(Lcnn model, string init, TorchLogMel frontEnd, BalancedSampler sampler, TrainingOptions o)
     {
         ExpertWeights.LoadInto(model, init);
         if (!ExpertWeights.IsOnnx(init)) return;

@@ -46,14 +46,11 @@ public static class JointMoeTrainer
         {
             var expert = new Lcnn();
             experts.Add(expert);
-            ExpertWeights.LoadInto(expert, expertFiles[i]);
-            if (!ExpertWeights.IsOnnx(expertFiles[i])) continue;
-            // Its own domain's clips, as `moe train expert --init` refits; all clips when the domain is unknown.
+            // An ONNX expert's batch norms are refitted on its own domain's clips, as `moe train expert --init` refits
+            // them; on all clips when the domain is unknown.
             var own = train.Where(c => string.Equals(c.Entry.Domain, expertDomains[i], StringComparison.OrdinalIgnoreCase)).ToList();
             var sampler = new BalancedSampler(own.Any(c => c.Spoof) && own.Any(c => !c.Spoof) ? own : train);
-            int windows = expert.RefitBatchNorms(sampler.Epoch(o.Seed, epoch: 0, o.BatchSize, ExpertTrainer.RefitBatches)
-                .Select(b => frontEnd.Compute(tensor(b.Waves).reshape(o.BatchSize, -1))));
-            o.Log($"init {expertFiles[i]}: batch norms refitted on {windows} training windows");
+            ExpertTrainer.Initialise(expert, expertFiles[i], frontEnd, sampler, o);
         }
         nn.Module<Tensor, Tensor> gateModule = kind == GateKind.Classic ? new ClassicGate(experts.Count) : new EnhancedGate(experts.Count);
         using var mixture = new Mixture(gateModule, experts);
